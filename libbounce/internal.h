@@ -1,0 +1,42 @@
+/*
+ * internal.h - what the modules of libbounce share and the API does not
+ * show: the context's body and error reporting.
+ */
+#ifndef BOUNCE_INTERNAL_H
+#define BOUNCE_INTERNAL_H
+
+#include <stdarg.h>
+
+#include "bounce.h"
+#include "buf.h"
+#include "strutil.h"
+
+struct rules;	/* rules.c */
+
+struct bounce_ctx {
+	bounce_limits limits;
+	struct rules *rules;
+	char error[512];
+};
+
+/*
+ * Record the detail of an error on ctx and return err, so that callers
+ * can write: return ctx_error(ctx, BOUNCE_ELIMIT, "...", ...);
+ */
+int ctx_error(bounce_ctx *ctx, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void ctx_clear_error(bounce_ctx *ctx);
+
+/* The built-in rules files, compiled in by scripts/embed-rules.sh. */
+struct rules_builtin_file {
+	const char *name;
+	const char *text;
+};
+extern const struct rules_builtin_file rules_builtin_files[];
+extern const size_t rules_builtin_count;
+
+/* rules.c: the built-in table is loaded by bounce_ctx_new(). */
+int rules_new(struct rules **out, bounce_ctx *ctx);
+void rules_free(struct rules *rules);
+
+#endif

@@ -1,0 +1,130 @@
+/*
+ * smtp.c - SMTP replies (RFC 5321 section 4.2) as servers send them and
+ * MTAs log or quote them.
+ *
+ * A reply is "CODE SP text" or, on several lines, "CODE-text" lines ending
+ * with "CODE SP text"; RFC 2034 servers put the enhanced code after the
+ * reply code on every line.  MTAs quoting a reply often flatten it into
+ * one line, keeping each line's "550-5.1.1 " prefix in the middle of the
+ * text.  The parse gives the code, the enhanced code and the text once,
+ * with those prefixes gone.
+ *
+ * Limits: the text is cut at 16 KiB; longer replies are hostile.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define SMTP_TEXT_MAX (16 * 1024)
+
+/* 3-digit reply code at p followed by space, '-' or the end. */
+static int
+smtp_code_at(const char *p, const char *end)
+{
+	if (end - p < 3 || p[0] < '2' || p[0] > '5' || !str_is_digit(p[1]) ||
+	    !str_is_digit(p[2]))
+		return 0;
+	if (end - p > 3 && p[3] != ' ' && p[3] != '-' && p[3] != '\t' &&
+	    p[3] != '\r' && p[3] != '\n')
+		return 0;
+	return (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+}
+
+/*
+ * If p starts with the reply prefix "CODE[- ]" and optionally the same
+ * enhanced code, return its length; otherwise 0.
+ */
+static size_t
+smtp_prefix_len(const char *p, const char *end, int code, const char *esc)
+{
+	const char *q = p;
+	size_t elen = strlen(esc);
+
+	if (code == 0 || smtp_code_at(q, end) != code)
+		return 0;
+	q += 3;
+	if (q < end && (*q == '-' || *q == ' '))
+		q++;
+	while (q < end && *q == ' ')
+		q++;
+	if (elen > 0 && (size_t)(end - q) >= elen && memcmp(q, esc, elen) == 0 &&
+	    (q + elen == end || str_is_space(q[elen]))) {
+		q += elen;
+		while (q < end && *q == ' ')
+			q++;
+	}
+	return (size_t)(q - p);
+}
+
+int
+bounce_smtp_reply_parse(bounce_smtp_reply *out, const char *buf, size_t len)
+{
+	const char *p, *end;
+	struct buf text;
+	size_t n;
+	long off;
+	int err;
+
+	if (out == NULL || (buf == NULL && len > 0))
+		return BOUNCE_EINVAL;
+	memset(out, 0, sizeof(*out));
+	buf_init(&text, SMTP_TEXT_MAX);
+	p = str_trim(buf != NULL ? buf : "", &len);
+	end = p + len;
+
+	out->code = smtp_code_at(p, end);
+	if (out->code != 0)
+		p += 3;
+	if (p < end && (*p == '-' || *p == ' '))
+		p++;
+	while (p < end && *p == ' ')
+		p++;
+	off = bounce_esc_find(out->enhanced, sizeof(out->enhanced), p,
+	    (size_t)(end - p));
+	if (off == 0) {
+		p += strlen(out->enhanced);
+	} else {
+		/* an enhanced code later in the text is the reply's only
+		 * when nothing but the code came before it */
+		out->enhanced[0] = '\0';
+	}
+
+	/* copy the text, dropping each continuation line's prefix and
+	 * folding white space */
+	while (p < end) {
+		if ((n = smtp_prefix_len(p, end, out->code, out->enhanced)) >
+		    0 && (p == buf || str_is_space(p[-1]))) {
+			p += n;
+			if (text.len > 0 && text.data[text.len - 1] != ' ' &&
+			    (err = buf_append_char(&text, ' ')) != BOUNCE_OK)
+				break;
+			continue;
+		}
+		if (str_is_space(*p) || *p == '\0') {
+			if (text.len > 0 && text.data[text.len - 1] != ' ' &&
+			    buf_append_char(&text, ' ') != BOUNCE_OK)
+				break;
+			p++;
+			continue;
+		}
+		if (buf_append_char(&text, *p) != BOUNCE_OK)
+			break;
+		p++;
+	}
+	while (text.len > 0 && text.data[text.len - 1] == ' ')
+		text.data[--text.len] = '\0';
+	out->text = buf_detach(&text);
+	if (out->text == NULL)
+		return BOUNCE_ENOMEM;
+	return BOUNCE_OK;
+}
+
+void
+bounce_smtp_reply_clear(bounce_smtp_reply *reply)
+{
+	if (reply == NULL)
+		return;
+	free(reply->text);
+	memset(reply, 0, sizeof(*reply));
+}

@@ -1,0 +1,226 @@
+/*
+ * strutil.c - ASCII string helpers and the report arena.  See strutil.h.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strutil.h"
+
+#define L(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c))
+#define R4(b) L(b), L(b + 1), L(b + 2), L(b + 3)
+#define R16(b) R4(b), R4(b + 4), R4(b + 8), R4(b + 12)
+#define R64(b) R16(b), R16(b + 16), R16(b + 32), R16(b + 48)
+const unsigned char str_lower_map[256] = {
+	R64(0), R64(64), R64(128), R64(192)
+};
+#undef L
+
+char *
+str_ndup(const char *p, size_t n)
+{
+	char *s = malloc(n + 1);
+
+	if (s == NULL)
+		return NULL;
+	memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
+void
+str_lower(char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (char)str_lower_map[(unsigned char)p[i]];
+}
+
+const char *
+str_ifind(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+	unsigned char first_lc, first_uc;
+	const char *p, *end;
+	size_t i;
+
+	if (nlen == 0)
+		return hay;
+	if (nlen > hlen)
+		return NULL;
+	first_lc = (unsigned char)str_lc(needle[0]);
+	first_uc = first_lc >= 'a' && first_lc <= 'z' ? first_lc - 32 :
+	    first_lc;
+	end = hay + hlen - nlen + 1;
+	for (p = hay; p < end; p++) {
+		/* memchr for the rarer of the two spellings would be faster
+		 * on long texts; texts here are short, keep it simple */
+		if ((unsigned char)*p != first_lc &&
+		    (unsigned char)*p != first_uc)
+			continue;
+		for (i = 1; i < nlen; i++)
+			if (str_lc(p[i]) != str_lc(needle[i]))
+				break;
+		if (i == nlen)
+			return p;
+	}
+	return NULL;
+}
+
+const char *
+str_ifind_z(const char *hay, size_t hlen, const char *needle)
+{
+	return str_ifind(hay, hlen, needle, strlen(needle));
+}
+
+int
+str_istarts(const char *p, size_t n, const char *prefix)
+{
+	size_t i;
+
+	for (i = 0; prefix[i] != '\0'; i++)
+		if (i >= n || str_lc(p[i]) != str_lc(prefix[i]))
+			return 0;
+	return 1;
+}
+
+int
+str_ieq(const char *a, const char *b)
+{
+	while (*a != '\0' && str_lc(*a) == str_lc(*b)) {
+		a++;
+		b++;
+	}
+	return *a == '\0' && *b == '\0';
+}
+
+const char *
+str_trim(const char *p, size_t *n)
+{
+	size_t len = *n;
+
+	while (len > 0 && str_is_space(*p)) {
+		p++;
+		len--;
+	}
+	while (len > 0 && str_is_space(p[len - 1]))
+		len--;
+	*n = len;
+	return p;
+}
+
+size_t
+str_flatten(char *out, size_t outlen, const char *p, size_t n)
+{
+	size_t i, o = 0;
+	int space = 0;
+
+	if (outlen == 0)
+		return 0;
+	p = str_trim(p, &n);
+	for (i = 0; i < n && o + 1 < outlen; i++) {
+		if (str_is_space(p[i]) || p[i] == '\0') {
+			space = 1;
+			continue;
+		}
+		if (space) {
+			out[o++] = ' ';
+			space = 0;
+			if (o + 1 >= outlen)
+				break;
+		}
+		out[o++] = p[i];
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* Arena chunks: strings of a report live as long as the report. */
+#define ARENA_CHUNK 4000
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used;
+	size_t size;
+	max_align_t align[];
+};
+
+void
+arena_init(struct arena *a)
+{
+	a->head = NULL;
+	a->total = 0;
+}
+
+void
+arena_free(struct arena *a)
+{
+	struct arena_chunk *c, *next;
+
+	for (c = a->head; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	a->head = NULL;
+	a->total = 0;
+}
+
+void *
+arena_alloc(struct arena *a, size_t n)
+{
+	struct arena_chunk *c = a->head;
+	size_t size;
+	void *p;
+
+	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	if (c == NULL || c->size - c->used < n) {
+		size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+		c = malloc(sizeof(*c) + size);
+		if (c == NULL)
+			return NULL;
+		c->size = size;
+		c->used = 0;
+		/* a big block goes behind the head so the head's free space
+		 * is not wasted */
+		if (a->head != NULL && n > ARENA_CHUNK) {
+			c->next = a->head->next;
+			a->head->next = c;
+		} else {
+			c->next = a->head;
+			a->head = c;
+		}
+	}
+	p = (char *)c->align + c->used;
+	c->used += n;
+	a->total += n;
+	return p;
+}
+
+char *
+arena_strndup(struct arena *a, const char *p, size_t n)
+{
+	char *s = arena_alloc(a, n + 1);
+
+	if (s == NULL)
+		return NULL;
+	memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
+char *
+arena_strdup(struct arena *a, const char *s)
+{
+	return arena_strndup(a, s, strlen(s));
+}
+
+char *
+arena_flatten(struct arena *a, const char *p, size_t n)
+{
+	char *s = arena_alloc(a, n + 1);
+
+	if (s == NULL)
+		return NULL;
+	str_flatten(s, n + 1, p, n);
+	return s;
+}
