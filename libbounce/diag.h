@@ -1,0 +1,31 @@
+/*
+ * diag.h - reading a failure's diagnostic text: the SMTP reply quoted in
+ * it ("host mx said: 550 5.1.1 <x>... User unknown (in reply to RCPT TO
+ * command)"), its enhanced code and the SMTP phase it names.
+ */
+#ifndef BOUNCE_DIAG_H
+#define BOUNCE_DIAG_H
+
+#include <stddef.h>
+
+#include "bounce.h"
+
+struct diag {
+	int code;		/* reply code, 0 when none */
+	char enhanced[16];	/* first enhanced code, "" when none */
+	bounce_phase phase;	/* phase named by the text, NONE when none */
+	const char *reply;	/* start of the quoted reply in the text, or
+				 * the text itself */
+};
+
+/* Analyse text[0..len).  Never fails. */
+void diag_analyze(struct diag *d, const char *text, size_t len);
+
+/* The phase a text names ("in reply to RCPT TO command", "after end of
+ * data", "while sending MAIL FROM"...), or NONE. */
+bounce_phase diag_phase(const char *text, size_t len);
+
+/* Offset of the first plausible SMTP reply code in text, or -1. */
+long diag_find_reply(const char *text, size_t len, int *code);
+
+#endif

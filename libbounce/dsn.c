@@ -1,0 +1,229 @@
+/*
+ * dsn.c - RFC 3464 delivery status notifications and their RFC 6533
+ * internationalised form (message/global-delivery-status).
+ *
+ * The body is one block of per-message fields (Reporting-MTA,
+ * Arrival-Date...) and one block per recipient (Final-Recipient, Action,
+ * Status, Remote-MTA, Diagnostic-Code, Last-Attempt-Date...), separated by
+ * blank lines.  Real DSNs bend this: blocks without blank lines between
+ * them, recipients without Final-Recipient, fields indented, values
+ * folded.  A new Final-Recipient therefore starts a new recipient whatever
+ * the blank lines say.
+ */
+#include <string.h>
+
+#include "diag.h"
+#include "hdr.h"
+#include "pstate.h"
+
+struct span {
+	const char *p;
+	size_t n;
+};
+
+struct dsn_rcpt {
+	struct span final, original, actual, action, status, remote, diag,
+	    last_attempt;
+};
+
+/* "type; value": the value, and the type into *type when asked. */
+static struct span
+typed_value(struct span s, struct span *type)
+{
+	const char *semi = memchr(s.p, ';', s.n);
+	struct span v = s;
+
+	if (type != NULL) {
+		type->p = NULL;
+		type->n = 0;
+	}
+	if (semi != NULL && (size_t)(semi - s.p) < 24) {
+		if (type != NULL) {
+			type->p = s.p;
+			type->n = (size_t)(semi - s.p);
+			type->p = str_trim(type->p, &type->n);
+		}
+		v.p = semi + 1;
+		v.n = s.n - (size_t)(semi + 1 - s.p);
+	}
+	v.p = str_trim(v.p, &v.n);
+	return v;
+}
+
+static int
+dsn_commit(struct pstate *st, const struct dsn_rcpt *d)
+{
+	bounce_recipient *rc = NULL;
+	struct span addr, type;
+	char code[16];
+
+	if (d->final.p != NULL) {
+		addr = typed_value(d->final, NULL);
+		rc = report_add(st->r, addr.p, addr.n, 1);
+	}
+	if (rc == NULL && d->actual.p != NULL) {
+		addr = typed_value(d->actual, NULL);
+		rc = report_add(st->r, addr.p, addr.n, 1);
+	}
+	if (rc == NULL && d->original.p != NULL) {
+		addr = typed_value(d->original, NULL);
+		rc = report_add(st->r, addr.p, addr.n, 1);
+	}
+	if (rc == NULL)
+		return 0;
+	if (rc->source == NULL)
+		rc->source = "dsn";
+	if (d->original.p != NULL && rc->original_address == NULL) {
+		addr = typed_value(d->original, NULL);
+		rc->original_address = report_str(st->r, addr.p, addr.n);
+	}
+	if (d->action.p != NULL && rc->action == NULL) {
+		char *a = (char *)report_str(st->r, d->action.p, d->action.n);
+
+		if (a != NULL) {
+			/* "failed (bad destination mailbox address)" */
+			char *sp = strchr(a, ' ');
+
+			if (sp != NULL)
+				*sp = '\0';
+			str_lower(a, strlen(a));
+		}
+		rc->action = a;
+	}
+	if (d->status.p != NULL && rc->dsn_status == NULL &&
+	    bounce_esc_find(code, sizeof(code), d->status.p, d->status.n) >= 0)
+		rc->dsn_status = report_strz(st->r, code);
+	if (d->remote.p != NULL && rc->remote_mta == NULL) {
+		addr = typed_value(d->remote, NULL);
+		if (addr.n > 0)
+			rc->remote_mta = report_str(st->r, addr.p, addr.n);
+	}
+	if (d->diag.p != NULL && rc->diagnostic == NULL) {
+		addr = typed_value(d->diag, &type);
+		if (addr.n > 0) {
+			rc->diagnostic = report_str(st->r, addr.p, addr.n);
+			if (type.n > 0) {
+				char *t = (char *)report_str(st->r, type.p,
+				    type.n);
+
+				if (t != NULL)
+					str_lower(t, strlen(t));
+				rc->diagnostic_type = t;
+			}
+		}
+	}
+	if (d->last_attempt.p != NULL && rc->last_attempt_date == NULL)
+		rc->last_attempt_date = report_str(st->r, d->last_attempt.p,
+		    d->last_attempt.n);
+	return 1;
+}
+
+static int
+dsn_has_recipient(const struct dsn_rcpt *d)
+{
+	return d->final.p != NULL || d->original.p != NULL ||
+	    d->actual.p != NULL;
+}
+
+#define SET(field)                                                             \
+	do {                                                                   \
+		d.field.p = f.value;                                           \
+		d.field.n = f.value_len;                                       \
+	} while (0)
+
+int
+dsn_read(struct pstate *st, const char *data, size_t len)
+{
+	struct dsn_rcpt d;
+	struct hdr_iter it;
+	struct hdr_field f;
+	int added = 0, more;
+
+	memset(&d, 0, sizeof(d));
+	hdr_iter_init(&it, data, len);
+	do {
+		while (hdr_next(&it, &f, 1)) {
+			if (hdr_is(&f, "Reporting-MTA")) {
+				struct span s = { f.value, f.value_len };
+
+				s = typed_value(s, NULL);
+				report_set_field(st->r,
+				    BOUNCE_FIELD_REPORTING_MTA, s.p, s.n);
+			} else if (hdr_is(&f, "Arrival-Date")) {
+				report_set_field(st->r,
+				    BOUNCE_FIELD_ARRIVAL_DATE, f.value,
+				    f.value_len);
+			} else if (hdr_is(&f, "Final-Recipient")) {
+				if (d.final.p != NULL) {
+					added += dsn_commit(st, &d);
+					memset(&d, 0, sizeof(d));
+				}
+				SET(final);
+			} else if (hdr_is(&f, "Original-Recipient")) {
+				if (d.original.p != NULL) {
+					added += dsn_commit(st, &d);
+					memset(&d, 0, sizeof(d));
+				}
+				SET(original);
+			} else if (hdr_is(&f, "X-Actual-Recipient")) {
+				SET(actual);
+			} else if (hdr_is(&f, "Action")) {
+				SET(action);
+			} else if (hdr_is(&f, "Status")) {
+				SET(status);
+			} else if (hdr_is(&f, "Remote-MTA")) {
+				SET(remote);
+			} else if (hdr_is(&f, "Diagnostic-Code")) {
+				/* a second Diagnostic-Code continues the
+				 * first in some MTAs; keep the first */
+				if (d.diag.p == NULL)
+					SET(diag);
+			} else if (hdr_is(&f, "Last-Attempt-Date")) {
+				SET(last_attempt);
+			}
+		}
+		/* end of a block */
+		if (dsn_has_recipient(&d)) {
+			added += dsn_commit(st, &d);
+			memset(&d, 0, sizeof(d));
+		}
+		more = hdr_skip_blank(&it);
+	} while (more);
+	return added;
+}
+
+#undef SET
+
+/*
+ * Some MTAs write the delivery-status fields into the text part itself
+ * (no message/delivery-status part).  Read them when a line starts with
+ * Final-Recipient or Original-Recipient and Action or Status follows.
+ */
+int
+dsn_read_inline(struct pstate *st)
+{
+	const char *text = st->text, *p, *start = NULL;
+	size_t len = st->text_cut;
+
+	for (p = text; p < text + len; p++) {
+		if (p != text && p[-1] != '\n')
+			continue;
+		while (p < text + len && (*p == ' ' || *p == '\t'))
+			p++;
+		if (str_istarts(p, (size_t)(text + len - p),
+		    "Final-Recipient:") ||
+		    str_istarts(p, (size_t)(text + len - p),
+		    "Original-Recipient:")) {
+			start = p;
+			break;
+		}
+	}
+	if (start == NULL)
+		return 0;
+	if (str_ifind_z(start, (size_t)(text + len - start), "Status:") ==
+	    NULL && str_ifind_z(start, (size_t)(text + len - start),
+	    "Action:") == NULL)
+		return 0;
+	/* back up to the block's start so per-message fields are seen */
+	return dsn_read(st, text, len);
+}

@@ -1,0 +1,58 @@
+/*
+ * lhost.c - the table of format modules and the helpers they share.
+ * See lhost.h.  Order matters: a module whose evidence is more specific
+ * comes first.
+ */
+#include <string.h>
+
+#include "hdr.h"
+#include "lhost.h"
+
+static const struct lhost *const lhosts[] = {
+	NULL
+};
+
+int
+lhost_from_has(const struct pstate *st, const char *s)
+{
+	return str_ifind_z(st->from, strlen(st->from), s) != NULL;
+}
+
+int
+lhost_subject_has(const struct pstate *st, const char *s)
+{
+	return str_ifind_z(st->subject, strlen(st->subject), s) != NULL;
+}
+
+int
+lhost_has_header(const struct pstate *st, const char *name)
+{
+	size_t n;
+
+	return hdr_find(st->v->head, st->v->head_len, name, &n) != NULL;
+}
+
+long
+lhost_text_find(const struct pstate *st, const char *s)
+{
+	const char *p = str_ifind_z(st->text, st->text_cut, s);
+
+	return p != NULL ? p - st->text : -1;
+}
+
+int
+lhost_read(struct pstate *st)
+{
+	size_t i;
+	int n;
+
+	for (i = 0; lhosts[i] != NULL; i++) {
+		if (!lhosts[i]->detect(st))
+			continue;
+		if ((n = lhosts[i]->read(st)) > 0) {
+			report_set_format(st->r, lhosts[i]->name);
+			return n;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,35 @@
+/*
+ * lhost.h - the format modules: decoders for the bounce layouts of
+ * particular MTAs and providers, where the generic readers (dsn.c,
+ * text.c) do not suffice.
+ *
+ * Each module is a struct lhost in its own lhost_<name>.c and is listed
+ * in lhost.c's table.  detect() looks at cheap evidence (From, Subject,
+ * a header, a marker line) and says whether the message is of its
+ * format; read() adds recipients with report_add() and fills what it
+ * knows (diagnostic, remote MTA, action, dsn_status); parse.c completes
+ * them.  read() returns the number of recipients added; 0 lets the next
+ * module and then the generic readers try.
+ */
+#ifndef BOUNCE_LHOST_H
+#define BOUNCE_LHOST_H
+
+#include "pstate.h"
+
+struct lhost {
+	const char *name;	/* bounce_report_format(): "qmail"... */
+	int (*detect)(const struct pstate *st);
+	int (*read)(struct pstate *st);
+};
+
+/* Helpers for modules. */
+
+/* 1 when the bounce's From or Subject contains s (case-insensitive). */
+int lhost_from_has(const struct pstate *st, const char *s);
+int lhost_subject_has(const struct pstate *st, const char *s);
+/* 1 when the raw header block has a header called name. */
+int lhost_has_header(const struct pstate *st, const char *name);
+/* Offset of s in the failure text (before the cut), or -1. */
+long lhost_text_find(const struct pstate *st, const char *s);
+
+#endif

@@ -1,0 +1,100 @@
+/*
+ * original.c - what the bounce tells about the message that failed: its
+ * Message-ID, List-Id, From, To, Subject and the campaign headers list
+ * managers add, read from the returned message or headers part
+ * (message/rfc822, text/rfc822-headers, message/global-headers) or from
+ * the copy inlined after the human-readable text.
+ *
+ * These tie a bounce to the list and the mailing that caused it, so
+ * headers naming a campaign are read too: X-Campaign-Id, X-Campaign,
+ * X-Listmonk-Campaign, X-Mailgun-Campaign-Id, X-Mailchimp-Campaign,
+ * X-Newsletter-Id, X-Mailer-Campaign and the List-* family.
+ */
+#include <string.h>
+
+#include <gmime/gmime.h>
+
+#include "hdr.h"
+#include "pstate.h"
+
+static const char *const campaign_headers[] = {
+	"X-Campaign-Id", "X-Campaign", "X-Listmonk-Campaign",
+	"X-Mailgun-Campaign-Id", "X-Mailchimp-Campaign", "X-MC-Campaign",
+	"X-Newsletter-Id", "X-Mailer-Campaign", "X-Campaign-ID",
+	"X-CampaignID", "X-Mailing-Id", "X-Job",
+};
+
+/* The header block of the inline copy after the cut, if it looks like
+ * one: the first line after the marker and blank lines must be a field. */
+static void
+find_inline_head(struct pstate *st)
+{
+	const char *p = st->text + st->text_cut, *end = st->text + st->text_len;
+	const char *nl;
+	struct hdr_iter it;
+	struct hdr_field f;
+
+	if (st->text_cut >= st->text_len)
+		return;
+	/* skip the marker line itself */
+	if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+		return;
+	p = nl + 1;
+	while (p < end && (*p == '\n' || *p == '\r' || *p == ' ' ||
+	    *p == '\t'))
+		p++;
+	hdr_iter_init(&it, p, (size_t)(end - p));
+	if (!hdr_next(&it, &f, 0))
+		return;
+	st->orig_head = p;
+	st->orig_head_len = (size_t)(end - p);
+}
+
+void
+original_read(struct pstate *st)
+{
+	const char *v;
+	size_t n, i;
+	char *dec;
+
+	for (i = 0; i < st->v->nparts && st->orig_head == NULL; i++)
+		if (st->v->parts[i].role == PART_HEADERS) {
+			st->orig_head = st->v->parts[i].data;
+			st->orig_head_len = st->v->parts[i].len;
+		}
+	if (st->orig_head == NULL)
+		find_inline_head(st);
+	if (st->orig_head == NULL)
+		return;
+	if ((v = hdr_find(st->orig_head, st->orig_head_len, "Message-ID",
+	    &n)) != NULL)
+		report_set_field(st->r, BOUNCE_FIELD_MESSAGE_ID, v, n);
+	if ((v = hdr_find(st->orig_head, st->orig_head_len, "List-Id",
+	    &n)) != NULL)
+		report_set_field(st->r, BOUNCE_FIELD_LIST_ID, v, n);
+	if ((v = hdr_find(st->orig_head, st->orig_head_len, "From",
+	    &n)) != NULL)
+		report_set_field(st->r, BOUNCE_FIELD_ORIGINAL_FROM, v, n);
+	if ((v = hdr_find(st->orig_head, st->orig_head_len, "To",
+	    &n)) != NULL)
+		report_set_field(st->r, BOUNCE_FIELD_ORIGINAL_TO, v, n);
+	if ((v = hdr_find(st->orig_head, st->orig_head_len, "Subject",
+	    &n)) != NULL) {
+		/* RFC 2047 encoded words */
+		char *raw = g_strndup(v, n);
+
+		dec = g_mime_utils_header_decode_text(NULL, raw);
+		report_set_field(st->r, BOUNCE_FIELD_ORIGINAL_SUBJECT,
+		    dec != NULL ? dec : raw, strlen(dec != NULL ? dec : raw));
+		g_free(dec);
+		g_free(raw);
+	}
+	for (i = 0; i < sizeof(campaign_headers) / sizeof(campaign_headers[0]);
+	    i++)
+		if ((v = hdr_find(st->orig_head, st->orig_head_len,
+		    campaign_headers[i], &n)) != NULL) {
+			report_set_field(st->r, BOUNCE_FIELD_CAMPAIGN_ID, v,
+			    n);
+			break;
+		}
+}

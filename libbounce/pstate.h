@@ -1,0 +1,72 @@
+/*
+ * pstate.h - the state of one bounce_parse(): what every decoder reads
+ * (the MIME view, the human-readable text, the bounce's own headers) and
+ * the report it writes.
+ *
+ * Decoders (dsn.c, arf.c, autoreply.c, text.c and the lhost_*.c format
+ * modules) add recipients with report_add() and fill what they know:
+ * address, action, dsn_status, diagnostic, remote MTA...; parse.c then
+ * completes every recipient the same way (reply code, enhanced code,
+ * phase, status choice, classification), so decoders stay small.
+ */
+#ifndef BOUNCE_PSTATE_H
+#define BOUNCE_PSTATE_H
+
+#include "mime.h"
+#include "report.h"
+
+struct pstate {
+	bounce_ctx *ctx;
+	bounce_report *r;
+	struct msgview *v;
+	const bounce_parse_options *opts;
+
+	/* the human-readable text: every text part outside a returned
+	 * message, joined with newlines, NUL-terminated */
+	const char *text;
+	size_t text_len;
+	/* where the returned original message starts in text (text_len
+	 * when it is not inline) */
+	size_t text_cut;
+
+	/* the bounce's own headers, decoded; "" when absent */
+	const char *subject;
+	const char *from;
+	const char *to;
+
+	/* the original message's header block when the bounce carries one
+	 * (a message/rfc822 or text/rfc822-headers part, or inline text) */
+	const char *orig_head;
+	size_t orig_head_len;
+};
+
+/* dsn.c: read an RFC 3464 / RFC 6533 delivery-status body; returns the
+ * number of recipients added. */
+int dsn_read(struct pstate *st, const char *data, size_t len);
+/* dsn.c: delivery-status fields written inside a text part. */
+int dsn_read_inline(struct pstate *st);
+
+/* arf.c: an RFC 5965 feedback report; 1 when the message is one. */
+int arf_read(struct pstate *st);
+
+/* autoreply.c: RFC 3834 and vacation heuristics; 1 when it is one. */
+int autoreply_read(struct pstate *st);
+
+/* original.c: message-level fields of the returned original message. */
+void original_read(struct pstate *st);
+
+/* text.c: the generic human-readable bounce reader; 1 when it found
+ * recipients. */
+int text_read(struct pstate *st);
+/* text.c: find the start of the returned original in the text. */
+size_t text_find_cut(const char *text, size_t len);
+/* text.c: fill a recipient's missing diagnostic from the text. */
+void text_fill_diagnostic(struct pstate *st, bounce_recipient *rc);
+/* text.c: 1 when the message looks like a bounce (sender, subject). */
+int text_looks_like_bounce(const struct pstate *st);
+
+/* lhost.c: the MTA- and provider-specific decoders, tried in order
+ * before the generic ones; 1 when one decoded the message. */
+int lhost_read(struct pstate *st);
+
+#endif

@@ -1,0 +1,476 @@
+/*
+ * text.c - the generic reader of human-readable bounces: the mechanism
+ * behind most non-standard formats (qmail, Exim, old Postfix and
+ * Sendmail, Courier, Gmail, Yahoo, Exchange and the rest).
+ *
+ * Such a bounce says, in some language and layout, "these recipients
+ * failed, for this reason", then usually inlines the original message.
+ * The reader:
+ *   1. cuts the text where the returned original begins (a marker line,
+ *      or the first header block after a blank line);
+ *   2. walks the rest line by line: a line that begins with an address
+ *      (bare, in <>, or after a label such as "Recipient:" or "RCPT TO:")
+ *      opens a recipient; the lines after it, up to a blank line, are its
+ *      diagnostic;
+ *   3. without such lines, takes addresses quoted in SMTP replies
+ *      ("550 5.1.1 <x>... User unknown", "RCPT TO:<x>");
+ *   4. never takes the bounce's own sender or recipient, postmaster or
+ *      MAILER-DAEMON.
+ * Format modules (lhost_*.c) handle what this cannot.
+ *
+ * Limits: lines are read up to the text cut; a diagnostic keeps at most
+ * DIAG_LINES lines; addresses are at most 320 bytes (RFC 5321 limits).
+ */
+#include <string.h>
+
+#include "diag.h"
+#include "hdr.h"
+#include "pstate.h"
+
+#define DIAG_LINES 12
+#define ADDR_MAX 320
+
+static const char *const cut_markers[] = {
+	"below this line is a copy of the message",
+	"this is a copy of the message, including all the headers",
+	"this is a copy of the headers that were received",
+	"original message follows",
+	"original message headers follow",
+	"----- original message -----",
+	"------ original message ------",
+	"--- original message ---",
+	"below is a copy of the original message",
+	"the header of the original message is following",
+	"unsent message follows",
+	"unsent message below",
+	"message headers follow",
+	"content-type: message/rfc822",
+	"the original message was:",
+	"original message header:",
+	"--- the header of the original message ---",
+	"------ this is a copy of your message",
+	"your message reads (in part):",
+	"----- the following is a copy of the original message",
+	"--- the original message ---",
+	"original message header follows",
+	"headers of the original message",
+	"the text you sent follows",
+	"------- returned message --------",
+	"----- message header follows -----",
+};
+
+/* Start of the line holding p. */
+static const char *
+line_start(const char *text, const char *p)
+{
+	while (p > text && p[-1] != '\n')
+		p--;
+	return p;
+}
+
+size_t
+text_find_cut(const char *text, size_t len)
+{
+	const char *p, *best = NULL, *end = text + len, *nl, *line;
+	size_t i;
+
+	for (i = 0; i < sizeof(cut_markers) / sizeof(cut_markers[0]); i++) {
+		p = str_ifind_z(text, best != NULL ? (size_t)(best - text) :
+		    len, cut_markers[i]);
+		if (p != NULL)
+			best = line_start(text, p);
+	}
+	if (best != NULL)
+		return (size_t)(best - text);
+	/* no marker: a header block that begins after a blank line */
+	for (line = text; line < end; line = nl + 1) {
+		nl = memchr(line, '\n', (size_t)(end - line));
+		if (nl == NULL)
+			break;
+		if (line > text + 1 && line[-2] == '\n' &&
+		    (str_istarts(line, (size_t)(end - line), "Return-Path:") ||
+		    str_istarts(line, (size_t)(end - line), "Received: from") ||
+		    str_istarts(line, (size_t)(end - line), "Received: by") ||
+		    str_istarts(line, (size_t)(end - line), "Message-ID:") ||
+		    str_istarts(line, (size_t)(end - line), "DKIM-Signature:")))
+			return (size_t)(line - text);
+	}
+	return len;
+}
+
+static int
+addr_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_' ||
+	    c == '+' || c == '=' || c == '%' || c == '\'' || c == '/' ||
+	    c == '!' || c == '#' || c == '$' || c == '&' || c == '*' ||
+	    c == '?' || c == '^' || c == '`' || c == '{' || c == '|' ||
+	    c == '}' || c == '~' || c >= 0x80;
+}
+
+static int
+domain_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_' ||
+	    c == '[' || c == ']' || c == ':' || c >= 0x80;
+}
+
+/*
+ * Find the next address in [p, end): returns its start and sets *len, or
+ * NULL.  The domain needs a dot (or an address literal).
+ */
+static const char *
+next_address(const char *p, const char *end, size_t *len)
+{
+	const char *at, *s, *e;
+
+	while (p < end && (at = memchr(p, '@', (size_t)(end - p))) != NULL) {
+		s = at;
+		while (s > p && addr_char((unsigned char)s[-1]))
+			s--;
+		e = at + 1;
+		while (e < end && domain_char((unsigned char)*e))
+			e++;
+		/* trailing dots and colons belong to the sentence */
+		while (e > at + 1 && (e[-1] == '.' || e[-1] == ':' ||
+		    e[-1] == '-'))
+			e--;
+		while (s < at && (*s == '.' || *s == '\'' || *s == '/' ||
+		    *s == '|' || *s == '{' || *s == '`' || *s == '=' ||
+		    *s == '?' || *s == '!'))
+			s++;
+		if (s < at && e > at + 1 && (size_t)(e - s) <= ADDR_MAX &&
+		    (memchr(at + 1, '.', (size_t)(e - at - 1)) != NULL ||
+		    at[1] == '[')) {
+			*len = (size_t)(e - s);
+			return s;
+		}
+		p = at + 1;
+	}
+	return NULL;
+}
+
+/* Addresses a bounce names that are never the failed recipient. */
+static int
+excluded(const struct pstate *st, const char *a, size_t n)
+{
+	static const char *const roles[] = {
+		"postmaster@", "mailer-daemon@", "mailer_daemon@",
+		"mail-daemon@", "maildaemon@", "noreply-dmarc", "abuse@",
+	};
+	const char *froms[3];
+	size_t i, fl;
+	const char *hit;
+
+	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (str_istarts(a, n, roles[i]))
+			return 1;
+	froms[0] = st->from;
+	froms[1] = st->to;
+	froms[2] = NULL;
+	for (i = 0; froms[i] != NULL; i++) {
+		fl = strlen(froms[i]);
+		hit = str_ifind(froms[i], fl, a, n);
+		/* the whole address, not a part of another */
+		if (hit != NULL && (hit == froms[i] ||
+		    !addr_char((unsigned char)hit[-1])) &&
+		    (hit + n == froms[i] + fl ||
+		    !domain_char((unsigned char)hit[n])))
+			return 1;
+	}
+	return 0;
+}
+
+/* Labels that may stand before a recipient address at a line's start. */
+static const char *const lead_labels[] = {
+	"rcpt to:", "recipient:", "recipients:", "to:", "addressee:",
+	"original-recipient:", "final-recipient:", "failed recipient:",
+	"rfc822;", "address:", "e-mail address:", "email address:",
+	"failed address:", "invalid recipient:", "unknown recipient:",
+	"recipient address:", "destinataire:", "empf\xc3\xa4nger:",
+	"delivery to:", "could not be delivered to:", "mailbox:",
+	"user:", "for", "to",
+};
+
+/*
+ * If the line (trimmed) begins with an address, possibly after a label
+ * or '<' or a quote, return the address and its length.
+ */
+static const char *
+lead_address(const char *line, const char *eol, size_t *len)
+{
+	const char *p = line, *a;
+	size_t i, ll;
+
+	while (p < eol && (*p == ' ' || *p == '\t' || *p == '>' ||
+	    *p == '*' || *p == '-'))
+		p++;
+	for (i = 0; i < sizeof(lead_labels) / sizeof(lead_labels[0]); i++) {
+		ll = strlen(lead_labels[i]);
+		if (str_istarts(p, (size_t)(eol - p), lead_labels[i]) &&
+		    p + ll < eol && (lead_labels[i][ll - 1] == ':' ||
+		    lead_labels[i][ll - 1] == ';' || p[ll] == ' ')) {
+			p += ll;
+			break;
+		}
+	}
+	while (p < eol && (*p == ' ' || *p == '\t' || *p == '<' ||
+	    *p == '"' || *p == '\'' || *p == '('))
+		p++;
+	a = next_address(p, eol, len);
+	return a == p ? a : NULL;
+}
+
+struct block {
+	const char *addr;
+	size_t addr_len;
+	const char *diag;	/* first line of the diagnostic */
+	const char *diag_end;
+	int lines;
+	int blank_seen;
+};
+
+static void
+block_commit(struct pstate *st, struct block *b)
+{
+	bounce_recipient *rc;
+	const char *d;
+	size_t n;
+
+	if (b->addr == NULL)
+		return;
+	rc = report_add(st->r, b->addr, b->addr_len, 1);
+	if (rc != NULL) {
+		if (rc->source == NULL)
+			rc->source = "text";
+		if (rc->diagnostic == NULL && b->diag != NULL &&
+		    b->diag_end > b->diag) {
+			d = b->diag;
+			n = (size_t)(b->diag_end - b->diag);
+			/* "<addr>: reason", "addr... reason" */
+			while (n > 0 && (*d == ':' || *d == '.' || *d == '>' ||
+			    *d == ' ' || *d == '\t' || *d == ',' ||
+			    *d == '\r' || *d == '\n' || *d == '"' ||
+			    *d == ')' || *d == ';')) {
+				d++;
+				n--;
+			}
+			if (n > 0)
+				rc->diagnostic = report_str(st->r, d, n);
+		}
+	}
+	memset(b, 0, sizeof(*b));
+}
+
+/* Pass 1: recipients at the start of lines, with their diagnostics. */
+static int
+read_lead_lines(struct pstate *st, const char *text, size_t len)
+{
+	const char *line, *eol, *end = text + len, *a;
+	struct block b;
+	size_t alen;
+	int found = 0, blank;
+
+	memset(&b, 0, sizeof(b));
+	for (line = text; line < end; line = eol + 1) {
+		eol = memchr(line, '\n', (size_t)(end - line));
+		if (eol == NULL)
+			eol = end;
+		blank = 1;
+		for (a = line; a < eol; a++)
+			if (!str_is_space(*a)) {
+				blank = 0;
+				break;
+			}
+		if (blank) {
+			if (b.addr != NULL && b.diag != NULL)
+				block_commit(st, &b);
+			else if (b.addr != NULL && b.blank_seen++ > 1)
+				block_commit(st, &b);
+			if (eol == end)
+				break;
+			continue;
+		}
+		if ((a = lead_address(line, eol, &alen)) != NULL &&
+		    !excluded(st, a, alen)) {
+			block_commit(st, &b);
+			b.addr = a;
+			b.addr_len = alen;
+			if (a + alen < eol) {
+				b.diag = a + alen;
+				b.diag_end = eol;
+				b.lines = 1;
+				/* just a closing '>' or ':' */
+				if (eol - b.diag <= 2)
+					b.diag = NULL;
+			}
+			found++;
+		} else if (b.addr != NULL && b.lines < DIAG_LINES) {
+			if (b.diag == NULL)
+				b.diag = line;
+			b.diag_end = eol;
+			b.lines++;
+		}
+		if (eol == end)
+			break;
+	}
+	block_commit(st, &b);
+	return found;
+}
+
+/* Pass 2: addresses inside quoted SMTP replies. */
+static int
+read_reply_addresses(struct pstate *st, const char *text, size_t len)
+{
+	const char *line, *eol, *end = text + len, *a;
+	bounce_recipient *rc;
+	struct diag d;
+	size_t alen;
+	int found = 0;
+
+	for (line = text; line < end; line = eol + 1) {
+		eol = memchr(line, '\n', (size_t)(end - line));
+		if (eol == NULL)
+			eol = end;
+		diag_analyze(&d, line, (size_t)(eol - line));
+		if (d.code >= 400 || d.enhanced[0] == '4' ||
+		    d.enhanced[0] == '5' ||
+		    str_ifind_z(line, (size_t)(eol - line), "RCPT TO") !=
+		    NULL) {
+			const char *p = line;
+
+			while ((a = next_address(p, eol, &alen)) != NULL) {
+				p = a + alen;
+				if (excluded(st, a, alen))
+					continue;
+				rc = report_add(st->r, a, alen, 1);
+				if (rc == NULL)
+					continue;
+				if (rc->source == NULL)
+					rc->source = "text";
+				if (rc->diagnostic == NULL)
+					rc->diagnostic = report_str(st->r,
+					    line, (size_t)(eol - line));
+				found++;
+			}
+		}
+		if (eol == end)
+			break;
+	}
+	return found;
+}
+
+/* The failure text proper: from the first line that is not the bounce's
+ * greeting, up to the cut. */
+int
+text_read(struct pstate *st)
+{
+	int found;
+
+	if (st->text_len == 0)
+		return 0;
+	found = read_lead_lines(st, st->text, st->text_cut);
+	if (found == 0)
+		found = read_reply_addresses(st, st->text, st->text_cut);
+	return found > 0;
+}
+
+/*
+ * A recipient with no diagnostic of its own (a DSN without
+ * Diagnostic-Code, X-Failed-Recipients alone): find the lines about it in
+ * the text, or else the text's quoted SMTP reply.
+ */
+void
+text_fill_diagnostic(struct pstate *st, bounce_recipient *rc)
+{
+	const char *p, *eol, *start, *end = st->text + st->text_cut;
+	size_t alen = strlen(rc->address);
+	struct diag d;
+	int lines;
+
+	if (rc->diagnostic != NULL || st->text_cut == 0)
+		return;
+	p = str_ifind(st->text, st->text_cut, rc->address, alen);
+	if (p != NULL) {
+		start = p + alen;
+		/* the rest of the line and the lines up to a blank one */
+		for (eol = start, lines = 0; eol < end && lines < DIAG_LINES;
+		    lines++) {
+			const char *nl = memchr(eol, '\n', (size_t)(end - eol));
+			const char *q;
+			int blank = 1;
+
+			if (nl == NULL)
+				nl = end;
+			for (q = eol; q < nl; q++)
+				if (!str_is_space(*q))
+					blank = 0;
+			if (blank && lines > 0)
+				break;
+			eol = nl < end ? nl + 1 : nl;
+		}
+		while (start < eol && (*start == '>' || *start == ':' ||
+		    *start == '.' || str_is_space(*start)))
+			start++;
+		if (eol > start) {
+			diag_analyze(&d, start, (size_t)(eol - start));
+			if (d.code != 0 || d.enhanced[0] != '\0' ||
+			    eol - start > 8) {
+				rc->diagnostic = report_str(st->r, start,
+				    (size_t)(eol - start));
+				return;
+			}
+		}
+	}
+	/* the first quoted reply anywhere in the failure text */
+	for (p = st->text; p < end; p = eol + 1) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (eol == NULL)
+			eol = end;
+		diag_analyze(&d, p, (size_t)(eol - p));
+		if (d.code >= 400 && d.code < 600) {
+			rc->diagnostic = report_str(st->r, d.reply,
+			    (size_t)(eol - d.reply));
+			return;
+		}
+		if (eol == end)
+			break;
+	}
+}
+
+static const char *const bounce_subjects[] = {
+	"undeliver", "returned mail", "delivery status notification",
+	"failure notice", "mail delivery failed", "delivery failure",
+	"undelivered mail", "delivery failed", "non remis",
+	"unzustellbar", "could not send message", "mail system error",
+	"delivery notification", "returned to sender", "nondeliverable",
+	"non-deliverable", "delivery has failed", "message not delivered",
+	"delivery problem", "rejected", "mail delivery system",
+	"unable to deliver", "not delivered", "bounce",
+	"delivery report", "error sending", "warning: could not",
+	"message delivery", "delivery incomplete", "returned message",
+};
+
+int
+text_looks_like_bounce(const struct pstate *st)
+{
+	static const char *const senders[] = {
+		"mailer-daemon", "postmaster", "mail delivery",
+		"mail-daemon", "maildaemon", "mail administrator",
+		"mailer_daemon", "delivery subsystem",
+	};
+	size_t i, n;
+
+	n = strlen(st->from);
+	for (i = 0; i < sizeof(senders) / sizeof(senders[0]); i++)
+		if (str_ifind_z(st->from, n, senders[i]) != NULL)
+			return 1;
+	n = strlen(st->subject);
+	for (i = 0; i < sizeof(bounce_subjects) / sizeof(bounce_subjects[0]);
+	    i++)
+		if (str_ifind_z(st->subject, n, bounce_subjects[i]) != NULL)
+			return 1;
+	return 0;
+}
