@@ -70,8 +70,17 @@ original_read(struct pstate *st)
 	    &n)) != NULL)
 		report_set_field(st->r, BOUNCE_FIELD_MESSAGE_ID, v, n);
 	if ((v = hdr_find(st->orig_head, st->orig_head_len, "List-Id",
-	    &n)) != NULL)
-		report_set_field(st->r, BOUNCE_FIELD_LIST_ID, v, n);
+	    &n)) != NULL) {
+		/* RFC 2919: "phrase <list-id>"; the id is what names a list */
+		const char *lt = memchr(v, '<', n), *gt;
+
+		if (lt != NULL && (gt = memchr(lt, '>', n - (size_t)(lt - v))) !=
+		    NULL && gt > lt + 1)
+			report_set_field(st->r, BOUNCE_FIELD_LIST_ID, lt + 1,
+			    (size_t)(gt - lt - 1));
+		else
+			report_set_field(st->r, BOUNCE_FIELD_LIST_ID, v, n);
+	}
 	if ((v = hdr_find(st->orig_head, st->orig_head_len, "From",
 	    &n)) != NULL)
 		report_set_field(st->r, BOUNCE_FIELD_ORIGINAL_FROM, v, n);

@@ -163,6 +163,8 @@ finish_recipient(struct pstate *st, bounce_recipient *rc)
 		rc->reply_code = d.code;
 	if (rc->phase == BOUNCE_PHASE_NONE)
 		rc->phase = d.phase;
+	if (rc->phase == BOUNCE_PHASE_NONE)
+		rc->phase = text_phase_near(st, rc->address);
 	if (rc->status == NULL) {
 		if (rc->dsn_status == NULL ||
 		    (status_generic(rc->dsn_status) && d.enhanced[0] != '\0' &&

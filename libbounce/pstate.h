@@ -62,6 +62,8 @@ int text_read(struct pstate *st);
 size_t text_find_cut(const char *text, size_t len);
 /* text.c: fill a recipient's missing diagnostic from the text. */
 void text_fill_diagnostic(struct pstate *st, bounce_recipient *rc);
+/* text.c: the SMTP phase the text names near an address, or NONE. */
+bounce_phase text_phase_near(const struct pstate *st, const char *addr);
 /* text.c: 1 when the message looks like a bounce (sender, subject). */
 int text_looks_like_bounce(const struct pstate *st);
 

@@ -440,6 +440,28 @@ text_fill_diagnostic(struct pstate *st, bounce_recipient *rc)
 	}
 }
 
+bounce_phase
+text_phase_near(const struct pstate *st, const char *addr)
+{
+	const char *p, *end = st->text + st->text_cut, *q;
+	size_t alen = strlen(addr);
+	int lines = 0;
+
+	p = str_ifind(st->text, st->text_cut, addr, alen);
+	if (p == NULL)
+		return BOUNCE_PHASE_NONE;
+	/* the recipient's paragraph: up to a blank line */
+	for (q = p; q < end && lines < DIAG_LINES; q++) {
+		if (*q != '\n')
+			continue;
+		lines++;
+		if (q + 1 < end && (q[1] == '\n' || (q[1] == '\r' &&
+		    q + 2 < end && q[2] == '\n')))
+			break;
+	}
+	return diag_phase(p, (size_t)(q - p));
+}
+
 static const char *const bounce_subjects[] = {
 	"undeliver", "returned mail", "delivery status notification",
 	"failure notice", "mail delivery failed", "delivery failure",
