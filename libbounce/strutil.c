@@ -1,6 +1,8 @@
 /*
  * strutil.c - ASCII string helpers and the report arena.  See strutil.h.
  */
+/* memmem(3) is a GNU extension; glibc's is much faster than a loop */
+#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +67,12 @@ str_ifind(const char *hay, size_t hlen, const char *needle, size_t nlen)
 			return p;
 	}
 	return NULL;
+}
+
+const char *
+str_find(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+	return memmem(hay, hlen, needle, nlen);
 }
 
 const char *

@@ -45,6 +45,11 @@ const char *str_ifind(const char *hay, size_t hlen, const char *needle,
 /* Same with a NUL-terminated needle. */
 const char *str_ifind_z(const char *hay, size_t hlen, const char *needle);
 
+/* Case-sensitive search (memmem); for lower-cased copies of texts
+ * searched for lower-case needles, the fast way to search many times. */
+const char *str_find(const char *hay, size_t hlen, const char *needle,
+    size_t nlen);
+
 /* 1 when p[0..n) starts with prefix, ASCII case-insensitively. */
 int str_istarts(const char *p, size_t n, const char *prefix);
 
