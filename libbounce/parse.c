@@ -351,8 +351,9 @@ bounce_parse(bounce_report **out, bounce_ctx *ctx, const char *buf,
 	}
 	if (err != BOUNCE_OK)
 		goto fail;
-	if (view.error != NULL)
-		report_set_error(r, "%s", view.error);
+	if (view.error != NULL || view.note != NULL)
+		report_set_error(r, "%s", view.error != NULL ? view.error :
+		    view.note);
 	if ((err = build_text(&st, &text, &lower)) != BOUNCE_OK)
 		goto fail;
 	st.subject = header_text(&st, "Subject");
