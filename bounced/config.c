@@ -135,7 +135,7 @@ value_set(struct config *cfg, size_t i, const char *v, int quoted,
 	size_t wlen;
 	long long n;
 	char *str;
-	int bad = 0;
+	int bad;
 
 	config_allowed_text(allowed, sizeof(allowed), s);
 	switch (s->type) {
@@ -174,14 +174,14 @@ value_set(struct config *cfg, size_t i, const char *v, int quoted,
 		val->num = n;
 		break;
 	case CONFIG_INT:
-		bad = config_parse_int(&n, v);
-		goto number;
 	case CONFIG_SIZE:
-		bad = config_parse_size(&n, v);
-		goto number;
 	case CONFIG_DURATION:
-		bad = config_parse_duration(&n, v);
-number:
+		if (s->type == CONFIG_INT)
+			bad = config_parse_int(&n, v);
+		else if (s->type == CONFIG_SIZE)
+			bad = config_parse_size(&n, v);
+		else
+			bad = config_parse_duration(&n, v);
 		if (bad != 0) {
 			seterr(err, errlen, "%s: %s: '%s' is not %s", where,
 			    s->name, v, allowed);
@@ -711,6 +711,15 @@ config_list_item(const struct config *cfg, const char *name, size_t i)
 
 	v = get(cfg, name, CONFIG_LIST, CONFIG_LIST, CONFIG_LIST);
 	return i < v->nitems ? v->items[i].str : NULL;
+}
+
+const char *
+config_list_origin(const struct config *cfg, const char *name, size_t i)
+{
+	const struct config_value *v;
+
+	v = get(cfg, name, CONFIG_LIST, CONFIG_LIST, CONFIG_LIST);
+	return i < v->nitems ? v->items[i].origin : NULL;
 }
 
 const char *

@@ -97,6 +97,9 @@ char config_char(const struct config *cfg, const char *name);
 size_t config_list_count(const struct config *cfg, const char *name);
 const char *config_list_item(const struct config *cfg, const char *name,
     size_t i);
+/* Where item i of a list came from ("FILE:LINE", "env NAME"). */
+const char *config_list_origin(const struct config *cfg, const char *name,
+    size_t i);
 
 /* Where the value came from: "default", "FILE:LINE" or "env NAME"
  * (for a list, where its first item came from).  Borrowed. */

@@ -14,28 +14,39 @@
 /* A rules file is small; anything this big is a mistake. */
 #define RULES_FILE_MAX (4u * 1024 * 1024)
 
+/*
+ * Load files in order.  cfg is set when they are the rules_file list of
+ * the configuration: a file that cannot be read is then a configuration
+ * error (EX_CONFIG) and the message says where it was configured.
+ */
 static int
-load_files(bounce_ctx *ctx, const char *const *files, size_t n)
+load_files(bounce_ctx *ctx, const char *const *files, size_t n,
+    const struct config *cfg)
 {
 	struct msgbuf mb = { 0 };
+	const char *origin;
 	int err, status = 0;
 	size_t i;
 	FILE *fp;
 
 	for (i = 0; i < n; i++) {
-		if ((fp = input_open(files[i])) == NULL) {
-			log_warn("cannot open rules file %s: %s", files[i],
-			    strerror(errno));
-			status = EX_NOINPUT;
-			goto cleanup;
+		origin = cfg != NULL ? config_list_origin(cfg, "rules_file",
+		    i) : NULL;
+		err = 0;
+		if ((fp = input_open(files[i])) == NULL)
+			err = errno != 0 ? errno : EIO;
+		else {
+			err = input_read_stream(&mb, fp, RULES_FILE_MAX);
+			input_close(fp);
 		}
-		err = input_read_stream(&mb, fp, RULES_FILE_MAX);
-		input_close(fp);
 		if (err != 0) {
-			log_warn("cannot read rules file %s: %s%s", files[i],
-			    strerror(err),
-			    err == EFBIG ? " (limit 4 MiB)" : "");
-			status = EX_NOINPUT;
+			log_warn("cannot read rules file %s: %s%s%s%s%s",
+			    files[i], strerror(err),
+			    err == EFBIG ? " (limit 4 MiB)" : "",
+			    origin != NULL ? " (rules_file, " : "",
+			    origin != NULL ? origin : "",
+			    origin != NULL ? ")" : "");
+			status = cfg != NULL ? EX_CONFIG : EX_NOINPUT;
 			goto cleanup;
 		}
 		if ((err = bounce_ctx_load_rules(ctx, mb.data, mb.len,
@@ -77,8 +88,8 @@ load_ctx(bounce_ctx **out, const struct config *cfg,
 		return EX_SOFTWARE;
 	}
 	if ((status = load_files(ctx, cfiles, nc < RULES_FILES_MAX ? nc :
-	    RULES_FILES_MAX)) != 0 ||
-	    (status = load_files(ctx, files, n)) != 0) {
+	    RULES_FILES_MAX, cfg)) != 0 ||
+	    (status = load_files(ctx, files, n, NULL)) != 0) {
 		bounce_ctx_free(ctx);
 		return status;
 	}

@@ -23,7 +23,8 @@ struct config;
 
 /*
  * The same with the limits of cfg, and the rules_file files of cfg loaded
- * before files (so the files of the command line win).
+ * before files (so the files of the command line win).  A rules_file that
+ * cannot be read is a configuration error: EX_CONFIG.
  */
 int rulesload_ctx_config(bounce_ctx **out, const struct config *cfg,
     const char *const *files, size_t n);

@@ -690,6 +690,7 @@ START_TEST(test_rules_from_config)
 {
 	bounce_ctx *ctx, *keep;
 	struct config *cfg;
+	const char *path;
 	size_t builtin;
 
 	/*
@@ -702,6 +703,15 @@ START_TEST(test_rules_from_config)
 	cfg = load_ok("rules_file = /nonexistent/local.rules\n"
 	    "max_recipients = 7\n", 0600);
 	ck_assert_int_eq(rulesload_ctx_config(&ctx, cfg, NULL, 0),
+	    EX_CONFIG);
+	ck_assert_str_eq(config_list_origin(cfg, "rules_file", 0),
+	    config_origin(cfg, "rules_file"));
+	ck_assert_ptr_null(config_list_origin(cfg, "rules_file", 1));
+	config_free(cfg);
+	/* one from the command line is still a missing input */
+	cfg = load_ok("max_recipients = 7\n", 0600);
+	path = "/nonexistent/cli.rules";
+	ck_assert_int_eq(rulesload_ctx_config(&ctx, cfg, &path, 1),
 	    EX_NOINPUT);
 	config_free(cfg);
 	/* the limits reach the context */
