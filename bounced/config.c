@@ -131,13 +131,15 @@ value_set(struct config *cfg, size_t i, const char *v, int quoted,
 	const struct config_setting *s = &config_settings[i];
 	struct config_value *val = &cfg->values[i];
 	char allowed[160], shown[32];
-	const char *word, *p, *q;
+	const char *word, *p, *q, *shownv;
 	size_t wlen;
 	long long n;
 	char *str;
 	int bad;
 
 	config_allowed_text(allowed, sizeof(allowed), s);
+	/* error messages quote the value, unless it is a secret */
+	shownv = (s->flags & CONFIG_SECRET) ? "(secret)" : v;
 	switch (s->type) {
 	case CONFIG_STRING:
 		if ((str = xstrdup(v)) == NULL)
@@ -148,7 +150,7 @@ value_set(struct config *cfg, size_t i, const char *v, int quoted,
 	case CONFIG_ENUM:
 		if (config_enum_find(&word, &wlen, s->allowed, v) != 0) {
 			seterr(err, errlen, "%s: %s: '%s' is not %s", where,
-			    s->name, v, allowed);
+			    s->name, shownv, allowed);
 			return EX_CONFIG;
 		}
 		if ((str = xstrndup(word, wlen)) == NULL)
@@ -160,7 +162,7 @@ value_set(struct config *cfg, size_t i, const char *v, int quoted,
 		if (v[0] == '\0' || v[1] != '\0' ||
 		    strchr(s->allowed, v[0]) == NULL) {
 			seterr(err, errlen, "%s: %s: '%s' is not %s", where,
-			    s->name, v, allowed);
+			    s->name, shownv, allowed);
 			return EX_CONFIG;
 		}
 		val->num = (unsigned char)v[0];
@@ -168,7 +170,7 @@ value_set(struct config *cfg, size_t i, const char *v, int quoted,
 	case CONFIG_BOOL:
 		if (config_parse_bool(&n, v) != 0) {
 			seterr(err, errlen, "%s: %s: '%s' is not %s", where,
-			    s->name, v, allowed);
+			    s->name, shownv, allowed);
 			return EX_CONFIG;
 		}
 		val->num = n;
@@ -184,14 +186,14 @@ value_set(struct config *cfg, size_t i, const char *v, int quoted,
 			bad = config_parse_duration(&n, v);
 		if (bad != 0) {
 			seterr(err, errlen, "%s: %s: '%s' is not %s", where,
-			    s->name, v, allowed);
+			    s->name, shownv, allowed);
 			return EX_CONFIG;
 		}
 		if (n < s->min || n > s->max) {
 			config_fmt_number(shown, sizeof(shown), s,
 			    n < s->min ? s->min : s->max);
 			seterr(err, errlen, "%s: %s: %s is %s the %s of %s; "
-			    "use %s", where, s->name, v,
+			    "use %s", where, s->name, shownv,
 			    n < s->min ? "below" : "above",
 			    n < s->min ? "minimum" : "maximum", shown,
 			    allowed);
@@ -283,8 +285,9 @@ split_line(char *line, char **name, char **value, int *quoted,
 	    *p == '_' || (*p >= 'A' && *p <= 'Z') || *p == '-' || *p == '.')
 		p++;
 	if (p == n) {
-		seterr(err, errlen, "%s: expected \"name = value\", not "
-		    "'%.40s'", where, n);
+		/* the line is not echoed: it may be a pasted secret */
+		seterr(err, errlen, "%s: expected \"name = value\"; a name "
+		    "is letters, digits and '_'", where);
 		return -1;
 	}
 	if ((size_t)(p - n) > CONFIG_NAME_MAX) {

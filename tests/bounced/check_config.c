@@ -298,6 +298,9 @@ START_TEST(test_errors_name_the_line)
 	expect_error("max_mime_depth 5\n", ":1:", "expected '=' after "
 	    "'max_mime_depth'", NULL);
 	expect_error("= 5\n", ":1:", "expected \"name = value\"", NULL);
+	/* a line that is not a setting is not echoed: it may be a secret */
+	expect_error("\"postgresql://u:s3cret@db\"\n", ":1:",
+	    "expected \"name = value\"", NULL);
 	expect_error("follow_state = \"/x\n", ":1:", "no closing", NULL);
 	expect_error("follow_state = \"/x\" y\n", ":1:",
 	    "text after the closing", NULL);
@@ -545,10 +548,15 @@ START_TEST(test_secret_mode)
 	    EX_CONFIG);
 	ck_assert_msg(strstr(err, "writable by every user") != NULL &&
 	    strstr(err, "chmod o-w") != NULL, "%s", err);
-	/* errors in values never echo a secret's neighbours wrongly */
-	path = conf("database_url = \"unterminated\n", 0600);
+	/* errors never echo a secret, nor a line that may hold one */
+	path = conf("database_url = \"s3cret\n", 0600);
 	ck_assert_int_eq(config_load_file(&cfg, path, 1, err, sizeof(err)),
 	    EX_CONFIG);
+	ck_assert_ptr_null(strstr(err, "s3cret"));
+	path = conf("\"postgresql://u:s3cret@db\"\n", 0600);
+	ck_assert_int_eq(config_load_file(&cfg, path, 1, err, sizeof(err)),
+	    EX_CONFIG);
+	ck_assert_ptr_null(strstr(err, "s3cret"));
 }
 END_TEST
 
