@@ -136,8 +136,9 @@ typedef struct bounce_ctx bounce_ctx;
 
 /*
  * Create a context.  limits may be NULL for the defaults; it is copied.
- * The built-in rules are loaded.  Initialises GMime (reference counted;
- * bounce_ctx_free() of the last context shuts it down).
+ * The built-in rules are loaded.  The first call initialises GMime, which
+ * then stays initialised for the life of the process (GMime cannot be
+ * initialised twice); make the first context before starting threads.
  */
 BOUNCE_EXTERN int bounce_ctx_new(bounce_ctx **out, const bounce_limits *limits);
 BOUNCE_EXTERN void bounce_ctx_free(bounce_ctx *ctx);
