@@ -211,7 +211,8 @@ arena_strndup(struct arena *a, const char *p, size_t n)
 
 	if (s == NULL)
 		return NULL;
-	memcpy(s, p, n);
+	if (n > 0)
+		memcpy(s, p, n);
 	s[n] = '\0';
 	return s;
 }
