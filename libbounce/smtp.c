@@ -89,10 +89,13 @@ smtp_reply_parse_buf(struct buf *text, int *code, char *enhanced,
 	}
 
 	/* copy the text, dropping each continuation line's prefix and
-	 * folding white space; a text over the buffer's cap is cut */
+	 * folding white space; a text over the buffer's cap is cut.  A
+	 * prefix can only start a word, so words are copied whole. */
 	while (p < end) {
-		if ((n = smtp_prefix_len(p, end, *code, enhanced)) > 0 &&
-		    (p == start || str_is_space(p[-1]))) {
+		const char *w;
+
+		if ((p == start || str_is_space(p[-1])) &&
+		    (n = smtp_prefix_len(p, end, *code, enhanced)) > 0) {
 			p += n;
 			if (text->len > 0 && text->data[text->len - 1] != ' ' &&
 			    buf_append_char(text, ' ') != BOUNCE_OK)
@@ -106,9 +109,13 @@ smtp_reply_parse_buf(struct buf *text, int *code, char *enhanced,
 			p++;
 			continue;
 		}
-		if (buf_append_char(text, *p) != BOUNCE_OK)
+		for (w = p; p < end && !str_is_space(*p) && *p != '\0'; p++)
+			;
+		if (buf_append(text, w, (size_t)(p - w)) != BOUNCE_OK) {
+			/* cut at the cap, as one character at a time would */
+			(void)buf_append(text, w, text->cap - text->len);
 			break;
-		p++;
+		}
 	}
 	while (text->len > 0 && text->data[text->len - 1] == ' ')
 		text->data[--text->len] = '\0';
