@@ -289,6 +289,9 @@ input_fill(struct input *in, const bounce_smtp_result *res, size_t maxlen)
 			in->action[i] = (char)str_lc(a[i]);
 		in->action[i] = '\0';
 	}
+	/* a DSN "Action: delayed" with no code at all is a temporary answer */
+	if (in->class_bit == CLASS_NONE && strcmp(in->action, "delayed") == 0)
+		in->class_bit = CLASS_4;
 }
 
 /* The last resort, by reply class. */

@@ -397,6 +397,12 @@ status_parse(struct parser *ps, struct status_alt *a, const char *v,
 		if (v[0] != '2' && v[0] != '4' && v[0] != '5' &&
 		    v[0] != '*' && v[0] != '?')
 			return 0;
+		/* without a '*' it must have the three parts of a code */
+		if (strchr(v, '*') == NULL && ((dot1 = strchr(v, '.')) ==
+		    NULL || (dot2 = strchr(dot1 + 1, '.')) == NULL ||
+		    dot2 == dot1 + 1 || dot2[1] == '\0' ||
+		    strchr(dot2 + 1, '.') != NULL))
+			return 0;
 		return (a->glob = arena_strndup(ps->arena, v, n)) != NULL ?
 		    1 : -1;
 	}
