@@ -14,9 +14,9 @@
  *      Please try 550-5.1.1 double-checking ...") taken out, so phrases
  *      match across them;
  *   3. reads the prepared text and the remote MTA name once each through
- *      the Aho-Corasick matcher of all the phrases of all the rules,
- *      marking the phrases seen (a generation number per phrase, so
- *      nothing is cleared between calls);
+ *      the Aho-Corasick matcher of all the phrases of all the rules; each
+ *      phrase found marks the conditions that contain it (a generation
+ *      number per condition, so nothing is cleared between calls);
  *   4. tries the rules in order, the phase and class masks first, then the
  *      code, action, status, mta and text conditions, and stops at the
  *      first rule whose conditions all hold.
@@ -43,21 +43,25 @@ struct input {
 	int st_class, st_subject;
 	unsigned int st_detail;
 	char action[16];	/* lower case, first word, "" when none */
-	const uint32_t *seen_text, *seen_mta;
+	const uint32_t *cond_seen;
 	uint32_t generation;
 };
 
 struct mark {
-	uint32_t *seen;
+	const uint32_t *at, *map;
+	uint32_t *cond_seen;
 	uint32_t generation;
 };
 
+/* A phrase was found: mark the conditions that contain it. */
 static void
 mark_seen(void *arg, unsigned int id)
 {
 	struct mark *m = arg;
+	uint32_t k;
 
-	m->seen[id] = m->generation;
+	for (k = m->at[id]; k < m->at[id + 1]; k++)
+		m->cond_seen[m->map[k]] = m->generation;
 }
 
 /*
@@ -184,15 +188,8 @@ cond_any(const struct cond *c, const struct input *in)
 				return 1;
 		return 0;
 	case COND_MTA:
-		for (i = 0; i < c->nalt; i++)
-			if (in->seen_mta[c->alt.pattern[i]] == in->generation)
-				return 1;
-		return 0;
 	case COND_TEXT:
-		for (i = 0; i < c->nalt; i++)
-			if (in->seen_text[c->alt.pattern[i]] == in->generation)
-				return 1;
-		return 0;
+		return in->cond_seen[c->cid] == in->generation;
 	}
 	return 0;
 }
@@ -338,26 +335,26 @@ bounce_classify(bounce_verdict *out, bounce_ctx *ctx,
 	max = ctx->limits.max_field_bytes;
 	input_fill(&in, res, max);
 	if (++r->generation == 0) {
-		memset(r->seen_text, 0, (r->npattern + 1) *
-		    sizeof(*r->seen_text));
-		memset(r->seen_mta, 0, (r->npattern + 1) *
-		    sizeof(*r->seen_mta));
+		memset(r->cond_seen, 0, (r->ncond + 1) *
+		    sizeof(*r->cond_seen));
 		r->generation = 1;
 	}
+	mark.cond_seen = r->cond_seen;
 	mark.generation = r->generation;
 	if (res->text != NULL) {
 		n = text_prepare(r->text, res->text, strnlen(res->text,
 		    r->text_size - 1));
-		mark.seen = r->seen_text;
+		mark.at = r->text_at;
+		mark.map = r->text_map;
 		matcher_scan(r->matcher, r->text, n, mark_seen, &mark);
 	}
 	if (res->remote_mta != NULL) {
-		mark.seen = r->seen_mta;
+		mark.at = r->mta_at;
+		mark.map = r->mta_map;
 		matcher_scan(r->matcher, res->remote_mta,
 		    strnlen(res->remote_mta, max), mark_seen, &mark);
 	}
-	in.seen_text = r->seen_text;
-	in.seen_mta = r->seen_mta;
+	in.cond_seen = r->cond_seen;
 	in.generation = r->generation;
 	for (i = 0; i < r->count; i++) {
 		if (rule_holds(r->order[i], &in)) {

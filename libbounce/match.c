@@ -11,9 +11,16 @@
  * build, and bounced builds it at every start.  The root, where a scan
  * spends most of its time, has a full 256-entry table.
  *
- * Cost: building is linear in the total pattern length (times the
- * alphabet for the failure links in the worst case); a scan is linear in
- * the text plus the number of matches.
+ * The automaton is built straight from the sorted patterns, one level of
+ * the trie at a time: a state is a run of sorted patterns sharing a
+ * prefix, its children the sub-runs that agree on the next byte.  So the
+ * states come out in breadth-first order with their edges together, and
+ * no intermediate trie is built: building touches little memory, which
+ * matters because bounced builds the matcher every time it starts.
+ *
+ * Cost: building is O(P log P) to sort plus linear in the total pattern
+ * length (times the alphabet for the failure links in the worst case); a
+ * scan is linear in the text plus the number of matches.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,8 +32,9 @@
 #define NONE UINT32_MAX
 
 struct mstate {
-	uint32_t edge;		/* first edge in ebyte/eto */
-	uint32_t nedge;		/* number of edges, sorted by byte */
+	uint32_t edge;		/* first edge in ebyte/eto; the edges run to
+				 * the next state's first edge, sorted by
+				 * byte (st[nstates] is a sentinel) */
 	uint32_t fail;		/* failure link */
 	uint32_t dict;		/* next state with output on the fail
 				 * chain, 0 when none (the root has none) */
@@ -43,19 +51,11 @@ struct matcher {
 	uint32_t *out_next;
 };
 
-/* The trie while it is built: child/sibling lists. */
-struct bnode {
-	uint32_t child;		/* first child, 0 when none */
-	uint32_t sibling;	/* next child of the same parent, 0 */
-	uint32_t out;		/* first output, NONE */
-	unsigned char byte;	/* the byte that leads here */
-};
-
-struct build {
-	struct bnode *node;
-	size_t n, size;
-	uint32_t *out_id, *out_next;
-	size_t nout;
+/* A normalised pattern while the automaton is built. */
+struct bpat {
+	const char *p;
+	uint32_t len;
+	uint32_t id;
 };
 
 static inline int
@@ -84,166 +84,111 @@ match_normalize(char *out, const char *p, size_t n)
 	return o;
 }
 
-static uint32_t
-build_child(const struct build *b, uint32_t s, unsigned char c)
+static int
+bpat_cmp(const void *a, const void *b)
 {
-	uint32_t k;
+	const struct bpat *x = a, *y = b;
+	uint32_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->p, y->p, n);
 
-	for (k = b->node[s].child; k != 0; k = b->node[k].sibling)
-		if (b->node[k].byte == c)
-			return k;
-	return 0;
+	if (c != 0)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
 }
 
-static int
-build_add(struct build *b, uint32_t parent, unsigned char c, uint32_t *out)
+/*
+ * States and edges from the sorted patterns pat[0..npat), breadth first.
+ * While a state waits in the queue its run of patterns [lo, hi) is kept
+ * in its fail and dict fields, which the link pass fills in afterwards.
+ */
+static void
+build_states(struct matcher *m, const struct bpat *pat, uint32_t npat)
 {
-	struct bnode *nn;
-	size_t size;
+	uint32_t head = 0, tail = 1, level_end = 1, depth = 0, e = 0, nout = 0;
+	uint32_t lo, hi, j;
+	unsigned char c;
 
-	if (b->n == b->size) {
-		size = b->size * 2;
-		if ((nn = realloc(b->node, size * sizeof(*nn))) == NULL)
-			return BOUNCE_ENOMEM;
-		b->node = nn;
-		b->size = size;
-	}
-	nn = &b->node[b->n];
-	nn->child = 0;
-	nn->out = NONE;
-	nn->byte = c;
-	/* keep children sorted by byte: the flat edge lists need it */
-	if (b->node[parent].child == 0 ||
-	    b->node[b->node[parent].child].byte > c) {
-		nn->sibling = b->node[parent].child;
-		b->node[parent].child = (uint32_t)b->n;
-	} else {
-		uint32_t k = b->node[parent].child;
-
-		while (b->node[k].sibling != 0 &&
-		    b->node[b->node[k].sibling].byte < c)
-			k = b->node[k].sibling;
-		nn->sibling = b->node[k].sibling;
-		b->node[k].sibling = (uint32_t)b->n;
-	}
-	*out = (uint32_t)b->n++;
-	return BOUNCE_OK;
-}
-
-/* Insert one normalised pattern with its id. */
-static int
-build_insert(struct build *b, const char *p, size_t n, uint32_t id)
-{
-	uint32_t s = 0, t;
-	size_t i;
-	int err;
-
-	for (i = 0; i < n; i++) {
-		if ((t = build_child(b, s, (unsigned char)p[i])) == 0 &&
-		    (err = build_add(b, s, (unsigned char)p[i], &t)) !=
-		    BOUNCE_OK)
-			return err;
-		s = t;
-	}
-	b->out_id[b->nout] = id;
-	b->out_next[b->nout] = b->node[s].out;
-	b->node[s].out = (uint32_t)b->nout++;
-	return BOUNCE_OK;
-}
-
-/* Turn the built trie into the matcher: BFS order, links, flat edges. */
-static int
-build_finish(struct matcher *m, struct build *b)
-{
-	uint32_t *order = NULL, *newid = NULL, head, tail, s, k, f, e;
-	int err = BOUNCE_ENOMEM;
-	size_t n = b->n;
-
-	if ((order = malloc(n * sizeof(*order))) == NULL ||
-	    (newid = malloc(n * sizeof(*newid))) == NULL ||
-	    (m->st = calloc(n, sizeof(*m->st))) == NULL ||
-	    (m->ebyte = malloc(n)) == NULL ||
-	    (m->eto = malloc(n * sizeof(*m->eto))) == NULL)
-		goto cleanup;
-	m->nstates = (uint32_t)n;
-	/* breadth-first numbering; the edges of state i are then the
-	 * contiguous run of new ids of its children */
-	order[0] = 0;
-	newid[0] = 0;
-	head = 0;
-	tail = 1;
-	e = 0;
+	m->st[0].fail = 0;
+	m->st[0].dict = npat;
 	while (head < tail) {
-		s = order[head];
-		m->st[head].edge = e;
-		for (k = b->node[s].child; k != 0; k = b->node[k].sibling) {
-			newid[k] = tail;
-			order[tail++] = k;
-			m->ebyte[e] = b->node[k].byte;
-			m->eto[e++] = newid[k];
+		if (head == level_end) {
+			depth++;
+			level_end = tail;
 		}
-		m->st[head].nedge = e - m->st[head].edge;
-		m->st[head].out = b->node[s].out;
+		lo = m->st[head].fail;
+		hi = m->st[head].dict;
+		m->st[head].edge = e;
+		m->st[head].out = NONE;
+		/* patterns that end here sort first in the run */
+		for (; lo < hi && pat[lo].len == depth; lo++) {
+			m->out_id[nout] = pat[lo].id;
+			m->out_next[nout] = m->st[head].out;
+			m->st[head].out = nout++;
+		}
+		while (lo < hi) {
+			c = (unsigned char)pat[lo].p[depth];
+			for (j = lo + 1; j < hi &&
+			    (unsigned char)pat[j].p[depth] == c; j++)
+				;
+			m->ebyte[e] = c;
+			m->eto[e++] = tail;
+			m->st[tail].fail = lo;
+			m->st[tail].dict = j;
+			tail++;
+			lo = j;
+		}
 		head++;
 	}
-	for (k = 0; k < 256; k++)
-		m->root[k] = 0;
-	for (e = 0; e < m->st[0].nedge; e++)
+	m->nstates = tail;
+	m->st[tail].edge = e;
+}
+
+/* Failure and dictionary links, parents before children. */
+static void
+build_links(struct matcher *m)
+{
+	uint32_t s, e, end, f, i, v, t;
+	unsigned char c;
+
+	memset(m->root, 0, sizeof(m->root));
+	for (e = 0; e < m->st[1].edge; e++)
 		m->root[m->ebyte[e]] = m->eto[e];
-	/* failure and dictionary links, parents before children */
 	m->st[0].fail = 0;
 	m->st[0].dict = 0;
-	for (s = 0; s < n; s++) {
-		for (e = m->st[s].edge; e < m->st[s].edge + m->st[s].nedge;
+	for (s = 0; s < m->nstates; s++) {
+		for (e = m->st[s].edge, end = m->st[s + 1].edge; e < end;
 		    e++) {
-			uint32_t v = m->eto[e], t = 0;
-			unsigned char c = m->ebyte[e];
-
-			if (s != 0) {
-				f = m->st[s].fail;
-				for (;;) {
-					uint32_t i;
-
-					t = 0;
-					if (f == 0) {
-						t = m->root[c];
-						break;
-					}
-					for (i = m->st[f].edge; i <
-					    m->st[f].edge + m->st[f].nedge; i++)
-						if (m->ebyte[i] == c) {
-							t = m->eto[i];
-							break;
-						}
-					if (t != 0)
-						break;
-					f = m->st[f].fail;
+			v = m->eto[e];
+			c = m->ebyte[e];
+			t = 0;
+			for (f = m->st[s].fail; s != 0; f = m->st[f].fail) {
+				if (f == 0) {
+					t = m->root[c];
+					break;
 				}
+				for (i = m->st[f].edge; i < m->st[f + 1].edge &&
+				    m->ebyte[i] <= c; i++)
+					if (m->ebyte[i] == c)
+						t = m->eto[i];
+				if (t != 0)
+					break;
 			}
 			m->st[v].fail = t;
 			m->st[v].dict = m->st[t].out != NONE ? t :
 			    m->st[t].dict;
 		}
 	}
-	m->out_id = b->out_id;
-	m->out_next = b->out_next;
-	b->out_id = NULL;
-	b->out_next = NULL;
-	err = BOUNCE_OK;
-cleanup:
-	free(order);
-	free(newid);
-	return err;
 }
 
 int
 matcher_new(struct matcher **out, const char *const *pats,
     const size_t *lens, size_t n)
 {
-	struct build b = { 0 };
+	struct bpat *pat = NULL;
 	struct matcher *m = NULL;
-	size_t i, total = 0, maxlen = 0, len;
-	char *tmp = NULL;
+	size_t i, total = 0;
+	uint32_t npat = 0;
+	char *norm = NULL, *p;
 	int err = BOUNCE_ENOMEM;
 
 	*out = NULL;
@@ -251,38 +196,37 @@ matcher_new(struct matcher **out, const char *const *pats,
 		return BOUNCE_ELIMIT;
 	for (i = 0; i < n; i++) {
 		total += lens[i];
-		if (lens[i] > maxlen)
-			maxlen = lens[i];
 		if (total > MATCH_BYTES_MAX)
 			return BOUNCE_ELIMIT;
 	}
-	b.size = total + 1;
+	/* at most one state per pattern byte, plus the root; the unused
+	 * tail of these arrays is never touched */
 	if ((m = calloc(1, sizeof(*m))) == NULL ||
-	    (b.node = malloc(b.size * sizeof(*b.node))) == NULL ||
-	    (b.out_id = malloc((n + 1) * sizeof(*b.out_id))) == NULL ||
-	    (b.out_next = malloc((n + 1) * sizeof(*b.out_next))) == NULL ||
-	    (tmp = malloc(maxlen + 1)) == NULL)
+	    (m->st = malloc((total + 2) * sizeof(*m->st))) == NULL ||
+	    (m->ebyte = malloc(total + 1)) == NULL ||
+	    (m->eto = malloc((total + 1) * sizeof(*m->eto))) == NULL ||
+	    (m->out_id = malloc((n + 1) * sizeof(*m->out_id))) == NULL ||
+	    (m->out_next = malloc((n + 1) * sizeof(*m->out_next))) == NULL ||
+	    (pat = malloc((n + 1) * sizeof(*pat))) == NULL ||
+	    (norm = malloc(total + n + 1)) == NULL)
 		goto cleanup;
-	memset(&b.node[0], 0, sizeof(b.node[0]));
-	b.node[0].out = NONE;
-	b.n = 1;
-	for (i = 0; i < n; i++) {
-		len = match_normalize(tmp, pats[i], lens[i]);
-		if (len == 0)
+	for (i = 0, p = norm; i < n; i++) {
+		pat[npat].len = (uint32_t)match_normalize(p, pats[i], lens[i]);
+		if (pat[npat].len == 0)
 			continue;
-		if ((err = build_insert(&b, tmp, len, (uint32_t)i)) !=
-		    BOUNCE_OK)
-			goto cleanup;
+		pat[npat].p = p;
+		pat[npat].id = (uint32_t)i;
+		p += pat[npat++].len + 1;
 	}
-	if ((err = build_finish(m, &b)) != BOUNCE_OK)
-		goto cleanup;
+	qsort(pat, npat, sizeof(*pat), bpat_cmp);
+	build_states(m, pat, npat);
+	build_links(m);
 	*out = m;
 	m = NULL;
+	err = BOUNCE_OK;
 cleanup:
-	free(tmp);
-	free(b.node);
-	free(b.out_id);
-	free(b.out_next);
+	free(pat);
+	free(norm);
 	matcher_free(m);
 	return err;
 }
@@ -317,7 +261,7 @@ match_step(const struct matcher *m, uint32_t s, unsigned char c)
 		if (s == 0)
 			return m->root[c];
 		st = &m->st[s];
-		for (e = st->edge, end = e + st->nedge; e < end; e++) {
+		for (e = st->edge, end = st[1].edge; e < end; e++) {
 			if (m->ebyte[e] == c)
 				return m->eto[e];
 			if (m->ebyte[e] > c)

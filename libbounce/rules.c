@@ -184,8 +184,8 @@ pattern_intern(struct parser *ps, const char *p, size_t n, uint32_t *out)
 		i = (i + 1) & (r->hash_size - 1);
 	}
 	if (r->npattern == RULES_PATTERNS_MAX)
-		return ps_error(ps, "more than %u distinct phrases in all rules",
-		    RULES_PATTERNS_MAX);
+		return ps_error(ps, "more than %u distinct phrases in all "
+		    "rules", RULES_PATTERNS_MAX);
 	if (r->npattern == r->pattern_size) {
 		char **np;
 		size_t *nl;
@@ -499,9 +499,9 @@ ps_cond(struct parser *ps, struct rule *r, struct cond *c, int *used)
 			if ((ok = status_parse(ps, &st[nalt], val, vlen)) < 0)
 				return BOUNCE_ENOMEM;
 			if (ok == 0)
-				return ps_error(ps, "status=%s: use an enhanced "
-				    "code such as 5.1.1, a pattern such as "
-				    "5.7.2* or ?.1.1, a range such as "
+				return ps_error(ps, "status=%s: use an "
+				    "enhanced code such as 5.1.1, a pattern "
+				    "such as 5.7.2* or ?.1.1, a range such as "
 				    "5.7.606-649, or none", val);
 		} else if (ck == COND_ACTION) {
 			if (strcmp(val, "none") == 0)
@@ -841,31 +841,113 @@ idmap_find(struct idmap *m, const char *id, long add)
 	return -1;
 }
 
-/* Rebuild the matcher and the scratch for all phrases. */
+/* CSR map from phrase to the conditions of one key that hold it. */
 static int
-rules_compile(struct rules *r)
+map_build(struct rules *r, enum cond_key key, uint32_t **at_out,
+    uint32_t **map_out)
 {
-	struct matcher *m = NULL;
-	uint32_t *st = NULL, *sm = NULL;
-	int err;
+	uint32_t *at, *map, *fill, cid = 0, total = 0, p;
+	size_t i, j, k;
 
-	if ((err = matcher_new(&m, (const char *const *)r->pattern,
-	    r->pattern_len, r->npattern)) != BOUNCE_OK)
-		return err;
-	if ((st = calloc(r->npattern + 1, sizeof(*st))) == NULL ||
-	    (sm = calloc(r->npattern + 1, sizeof(*sm))) == NULL) {
-		free(st);
-		matcher_free(m);
+	if ((at = calloc(r->npattern + 2, sizeof(*at))) == NULL)
+		return BOUNCE_ENOMEM;
+	for (i = 0; i < r->count; i++)
+		for (j = 0; j < r->order[i]->ncond; j++) {
+			const struct cond *c = &r->order[i]->cond[j];
+
+			if (c->key != key)
+				continue;
+			for (k = 0; k < c->nalt; k++)
+				at[c->alt.pattern[k] + 2]++;
+			total += c->nalt;
+		}
+	for (p = 2; p < r->npattern + 2; p++)
+		at[p] += at[p - 1];
+	if ((map = malloc((total + 1) * sizeof(*map))) == NULL) {
+		free(at);
 		return BOUNCE_ENOMEM;
 	}
-	matcher_free(r->matcher);
-	free(r->seen_text);
-	free(r->seen_mta);
-	r->matcher = m;
-	r->seen_text = st;
-	r->seen_mta = sm;
+	/* at[p + 1] is where phrase p's list is filled; afterwards it is
+	 * where it ends, and at[p] where it starts */
+	fill = at + 1;
+	for (i = 0; i < r->count; i++)
+		for (j = 0; j < r->order[i]->ncond; j++) {
+			struct cond *c = &r->order[i]->cond[j];
+
+			if (c->key != COND_TEXT && c->key != COND_MTA)
+				continue;
+			if (c->key == key)
+				for (k = 0; k < c->nalt; k++)
+					map[fill[c->alt.pattern[k]]++] =
+					    r->ncond + cid;
+			cid++;
+		}
+	*at_out = at;
+	*map_out = map;
+	return BOUNCE_OK;
+}
+
+/*
+ * Number the text and mta conditions of the active rules and map phrases
+ * to them; with phrases, rebuild the matcher too.  On failure nothing
+ * changes.
+ */
+static int
+rules_compile(struct rules *r, int phrases)
+{
+	struct matcher *m = NULL;
+	uint32_t *ta = NULL, *tm = NULL, *ma = NULL, *mm = NULL, *seen = NULL;
+	uint32_t ncond = 0;
+	size_t i, j;
+	int err = BOUNCE_ENOMEM;
+
+	if (phrases && (err = matcher_new(&m, (const char *const *)r->pattern,
+	    r->pattern_len, r->npattern)) != BOUNCE_OK)
+		return err;
+	for (i = 0; i < r->count; i++)
+		for (j = 0; j < r->order[i]->ncond; j++)
+			if (r->order[i]->cond[j].key == COND_TEXT ||
+			    r->order[i]->cond[j].key == COND_MTA)
+				ncond++;
+	/* condition ids in map_build() count from r->ncond: set it first */
+	r->ncond = 0;
+	if ((err = map_build(r, COND_TEXT, &ta, &tm)) != BOUNCE_OK ||
+	    (err = map_build(r, COND_MTA, &ma, &mm)) != BOUNCE_OK)
+		goto cleanup;
+	err = BOUNCE_ENOMEM;
+	if ((seen = calloc(ncond + 1, sizeof(*seen))) == NULL)
+		goto cleanup;
+	ncond = 0;
+	for (i = 0; i < r->count; i++)
+		for (j = 0; j < r->order[i]->ncond; j++)
+			if (r->order[i]->cond[j].key == COND_TEXT ||
+			    r->order[i]->cond[j].key == COND_MTA)
+				r->order[i]->cond[j].cid = ncond++;
+	if (m != NULL) {
+		matcher_free(r->matcher);
+		r->matcher = m;
+		m = NULL;
+	}
+	free(r->text_at);
+	free(r->text_map);
+	free(r->mta_at);
+	free(r->mta_map);
+	free(r->cond_seen);
+	r->text_at = ta;
+	r->text_map = tm;
+	r->mta_at = ma;
+	r->mta_map = mm;
+	r->cond_seen = seen;
+	r->ncond = ncond;
 	r->generation = 0;
 	return BOUNCE_OK;
+cleanup:
+	matcher_free(m);
+	free(ta);
+	free(tm);
+	free(ma);
+	free(mm);
+	return err;
 }
 
 /*
@@ -874,7 +956,7 @@ rules_compile(struct rules *r)
  * changed.
  */
 static int
-ps_join(struct parser *ps)
+ps_join(struct parser *ps, size_t npattern_before)
 {
 	struct rules *r = ps->rules;
 	struct idmap cur = { 0 }, def = { 0 };
@@ -944,7 +1026,10 @@ ps_join(struct parser *ps)
 	old = r->order;
 	r->order = order;
 	r->count = o;
-	if ((err = rules_compile(r)) != BOUNCE_OK) {
+	/* the matcher knows every phrase already unless this load added
+	 * some (phrases of replaced or disabled rules stay, unused) */
+	if ((err = rules_compile(r, r->matcher == NULL ||
+	    r->npattern != npattern_before)) != BOUNCE_OK) {
 		order = r->order;
 		r->order = old;
 		r->count = old_count;
@@ -993,7 +1078,7 @@ rules_load(bounce_ctx *ctx, struct rules *r,
 		    name)) != BOUNCE_OK)
 			goto cleanup;
 	}
-	err = ps_join(&ps);
+	err = ps_join(&ps, npattern);
 cleanup:
 	if (err == BOUNCE_OK) {
 		load->next = r->loads;
@@ -1008,7 +1093,8 @@ cleanup:
 		arena_free(&load->arena);
 		free(load);
 		if (err == BOUNCE_ENOMEM)
-			(void)ctx_error(ctx, err, "out of memory reading rules");
+			(void)ctx_error(ctx, err, "out of memory reading "
+			    "rules");
 	}
 	free(ps.def);
 	free(ps.dis);
@@ -1034,7 +1120,7 @@ rules_new(struct rules **out, bounce_ctx *ctx)
 		rules_free(r);
 		return err;
 	}
-	if (r->matcher == NULL && (err = rules_compile(r)) != BOUNCE_OK) {
+	if (r->matcher == NULL && (err = rules_compile(r, 1)) != BOUNCE_OK) {
 		rules_free(r);
 		return err;
 	}
@@ -1059,8 +1145,11 @@ rules_free(struct rules *r)
 	free(r->pattern);
 	free(r->pattern_len);
 	free(r->pattern_hash);
-	free(r->seen_text);
-	free(r->seen_mta);
+	free(r->text_at);
+	free(r->text_map);
+	free(r->mta_at);
+	free(r->mta_map);
+	free(r->cond_seen);
 	free(r->text);
 	free(r);
 }

@@ -6,7 +6,9 @@
  * category, a reason and a list of conditions that must all hold; the
  * table is tried in order and the first rule whose conditions hold
  * decides.  All the text and mta phrases of all rules live in one
- * Aho-Corasick matcher, so a classification reads the text once.
+ * Aho-Corasick matcher, so a classification reads the text once; each
+ * phrase found marks the conditions it belongs to, so trying a rule costs
+ * a few comparisons whatever the number of its phrases.
  */
 #ifndef BOUNCE_RULES_H
 #define BOUNCE_RULES_H
@@ -58,6 +60,7 @@ struct cond {
 	enum cond_key key;
 	int negated;		/* !key=: none of the alternatives holds */
 	unsigned int nalt;
+	uint32_t cid;		/* text, mta: index in rules->cond_seen */
 	union {
 		char (*code)[4];		/* "5x0", "000" */
 		const char **action;		/* "failed", "" for none */
@@ -90,8 +93,13 @@ struct rules {
 	uint32_t *pattern_hash;	/* open addressing: id + 1, 0 = empty */
 	size_t hash_size;
 	struct matcher *matcher;
-	/* per-classification scratch: pattern id -> generation seen */
-	uint32_t *seen_text, *seen_mta;
+	/* phrase id -> the text (mta) conditions of active rules that
+	 * contain it: map[at[id]..at[id + 1]) are condition ids */
+	uint32_t *text_at, *text_map, *mta_at, *mta_map;
+	/* per-classification scratch: condition id -> generation in which
+	 * one of its phrases was seen, so a condition costs one look-up */
+	uint32_t *cond_seen;
+	uint32_t ncond;
 	uint32_t generation;
 	char *text;		/* the text prepared for matching */
 	size_t text_size;	/* max_field_bytes + 1 */

@@ -94,12 +94,15 @@ END_TEST
 
 START_TEST(test_utf8_and_duplicates)
 {
-	static const char *const pats[] = { "メールボックスがいっぱい", "full",
-		"FULL", "", "x" };
+	/* Japanese "meeru" (mail), UTF-8 */
+	static const char *const pats[] = {
+		"\xe3\x83\xa1\xe3\x83\xbc\xe3\x83\xab", "full", "FULL", "",
+		"x" };
 	struct matcher *m = build(pats, 5);
 	struct hits h;
 
-	scan(m, "552 メールボックスがいっぱいです (mailbox full)", &h);
+	scan(m, "552 \xe3\x83\xa1\xe3\x83\xbc\xe3\x83\xab (mailbox full)",
+	    &h);
 	ck_assert_uint_eq(h.count[0], 1);
 	/* two patterns equal after folding both report */
 	ck_assert_uint_eq(h.count[1], 1);
