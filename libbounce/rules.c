@@ -98,6 +98,7 @@ struct parser {
 	size_t ndef, def_size;
 	struct disable {
 		const char *id;
+		const char *file;
 		unsigned long line;
 	} *dis;
 	size_t ndis, dis_size;
@@ -722,6 +723,7 @@ ps_disable(struct parser *ps)
 	}
 	if ((ps->dis[ps->ndis].id = arena_strndup(ps->arena, w, n)) == NULL)
 		return BOUNCE_ENOMEM;
+	ps->dis[ps->ndis].file = ps->name;
 	ps->dis[ps->ndis++].line = ps->line;
 	if (ps_skip(ps))
 		return ps_error(ps, "disable %.*s: unexpected text after the "
@@ -977,9 +979,11 @@ ps_join(struct parser *ps, size_t npattern_before)
 		(void)idmap_find(&cur, r->order[i]->id, (long)i);
 	for (i = 0; i < ps->ndef; i++) {
 		if ((at = idmap_find(&def, ps->def[i]->id, (long)i)) >= 0) {
+			/* a built-in load reads several files as one */
+			ps->name = ps->def[i]->file;
 			ps->line = ps->def[i]->line;
-			err = ps_error(ps, "rule %s is defined twice in this "
-			    "file (first at line %lu)", ps->def[i]->id,
+			err = ps_error(ps, "rule %s is defined twice (first "
+			    "at %s:%lu)", ps->def[i]->id, ps->def[at]->file,
 			    ps->def[at]->line);
 			goto cleanup;
 		}
@@ -987,6 +991,7 @@ ps_join(struct parser *ps, size_t npattern_before)
 			nnew++;
 	}
 	for (i = 0; i < ps->ndis; i++) {
+		ps->name = ps->dis[i].file;
 		ps->line = ps->dis[i].line;
 		if (idmap_find(&def, ps->dis[i].id, -1) >= 0) {
 			err = ps_error(ps, "disable %s: the rule is defined in "
@@ -1009,7 +1014,10 @@ ps_join(struct parser *ps, size_t npattern_before)
 	}
 	count = r->count - ndrop + nnew;
 	if (count > RULES_MAX) {
-		ps->line = ps->ndef > 0 ? ps->def[ps->ndef - 1]->line : 1;
+		if (ps->ndef > 0) {
+			ps->name = ps->def[ps->ndef - 1]->file;
+			ps->line = ps->def[ps->ndef - 1]->line;
+		}
 		err = ps_error(ps, "more than %d rules in all", RULES_MAX);
 		goto cleanup;
 	}
