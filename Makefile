@@ -60,7 +60,8 @@ LIB_SRC := $(sort $(wildcard libbounce/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/rules_builtin.o
 RULE_FILES := $(sort $(wildcard libbounce/rules/*.rules))
 BIN_SRC := $(sort $(wildcard bounced/*.c))
-BIN_OBJ := $(BIN_SRC:%.c=$(B)/%.o)
+BIN_OBJ := $(BIN_SRC:%.c=$(B)/%.o) $(B)/gen/schema_builtin.o
+SCHEMA_FILES := $(sort $(wildcard schema/*.sql))
 BIN_LIB_OBJ := $(filter-out $(B)/bounced/main.o,$(BIN_OBJ))
 LIB_TESTS := $(patsubst tests/libbounce/%.c,$(B)/tests/%,\
 	$(sort $(wildcard tests/libbounce/check_*.c)))
@@ -102,6 +103,14 @@ $(B)/gen/rules_builtin.c: $(RULE_FILES) scripts/embed-rules.sh
 
 $(B)/gen/rules_builtin.o: $(B)/gen/rules_builtin.c
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -fvisibility=hidden -c -o $@ $<
+
+# the schema migrations travel inside the binary (bounced/migrate.h)
+$(B)/gen/schema_builtin.c: $(SCHEMA_FILES) scripts/embed-schema.sh
+	@mkdir -p $(@D)
+	$(Q)sh scripts/embed-schema.sh $(SCHEMA_FILES) > $@.tmp && mv $@.tmp $@
+
+$(B)/gen/schema_builtin.o: $(B)/gen/schema_builtin.c bounced/migrate.h
+	$(Q)$(CC) $(CPPFLAGS) -Ibounced $(CFLAGS) -c -o $@ $<
 
 $(B)/bounced/%.o: bounced/%.c $(BIN_HDR) libbounce/bounce.h
 	@mkdir -p $(@D)

@@ -18,6 +18,7 @@ static const struct {
 } commands[] = {
 	{ "parse", cmd_parse, "read bounce messages and print what failed" },
 	{ "classify", cmd_classify, "classify SMTP replies" },
+	{ "db", cmd_db, "create, migrate and inspect the database" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
