@@ -132,7 +132,8 @@ pgconn_open(PGconn **out, const char *conninfo, char *err, size_t errlen)
 		} else {
 			put_err(err, errlen, "cannot reach the database: %s; "
 			    "is the server running? (scripts/pg.sh start "
-			    "starts the private one)", msg);
+			    "starts the private one); try again once it is",
+			    msg);
 			rc = STORE_ETEMP;
 		}
 		goto cleanup;

@@ -136,7 +136,12 @@ drop_all(void)
 
 	if (getpid() != owner || base_url[0] == '\0')
 		return;
-	if ((c = maintenance()) == NULL)
+	/* a test that stopped the private cluster and failed before it
+	 * started it again must not leave it down */
+	if ((c = maintenance()) == NULL && use_private &&
+	    pgtest_pg("start", NULL) == 0)
+		c = maintenance();
+	if (c == NULL)
 		return;
 	r = PQexec(c, "SELECT datname FROM pg_database WHERE datname LIKE "
 	    "'bounced\\_test\\_%'");
