@@ -163,6 +163,12 @@ bench:
 	@$(MAKE) --no-print-directory $(B)/bench/gmime_baseline
 	@sh bench/run.sh $(B) $(SHARED)
 
+# the store benchmark needs the bounced objects and a database
+$(B)/bench/store_bench: bench/store_bench.c $(BIN_LIB_OBJ) $(B)/libbounce.a
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) -Ibounced $(CFLAGS) $(BIN_CFLAGS) -o $@ $< \
+		$(BIN_LIB_OBJ) $(B)/libbounce.a $(LDFLAGS) $(BIN_LIBS)
+
 $(B)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LIB_CFLAGS) -o $@ $< $(LDFLAGS) \
