@@ -38,7 +38,7 @@ CREATE TABLE messages (
 	parse_status text NOT NULL CHECK (parse_status IN ('ok',
 	    'unrecognized', 'error', 'over_limit')),
 	parse_error text,
-	list_id integer REFERENCES lists (id),
+	list_id integer,		-- lists.id (no foreign key: see events)
 	envelope_sender text,
 	bounce_address text,
 	original_message_id text,
@@ -47,7 +47,11 @@ CREATE TABLE messages (
 	-- or mbox import)...
 	source text NOT NULL,
 	recipient_count integer NOT NULL DEFAULT 0
-);
+)
+-- Most bounces are a few KiB: kept in the row, uncompressed, up to about
+-- 8 KiB (instead of compressed or moved to TOAST past 2 KiB), which is
+-- what makes storing them cheap; bigger ones are compressed as usual.
+WITH (toast_tuple_target = 8160);
 CREATE INDEX messages_received_at_idx ON messages (received_at);
 
 -- One row per recipient per bounce, and per synchronous SMTP result read
