@@ -71,7 +71,8 @@ make_maildir(const char *dir, long n, int rcpts)
 		    "Return-Path: <>\n"
 		    "Delivered-To: list-bounces@lists.example.org\n"
 		    "Received: from mx%ld.example.net (mx.example.net "
-		    "[192.0.2.25])\n\tby lists.example.org (Postfix) with ESMTP "
+		    "[192.0.2.25])\n\tby lists.example.org (Postfix) with "
+		    "ESMTP "
 		    "id %08lX\n\tfor <list-bounces@lists.example.org>; "
 		    "Thu, 28 Nov 2024 01:21:11 +0000 (UTC)\n"
 		    "Date: Thu, 28 Nov 2024 01:21:11 +0000 (UTC)\n"
@@ -158,7 +159,8 @@ flush(struct store *st, long counts[3])
 		return 1;
 	}
 	for (i = 0; (rc = store_batch_result(st, i)) != STORE_EINVAL; i++)
-		counts[rc == STORE_STORED ? 0 : rc == STORE_DUPLICATE ? 1 : 2]++;
+		counts[rc == STORE_STORED ? 0 :
+		    rc == STORE_DUPLICATE ? 1 : 2]++;
 	return 0;
 }
 

@@ -91,7 +91,8 @@ pgconn_open(PGconn **out, const char *conninfo, char *err, size_t errlen)
 			one_line(perr);
 		put_err(err, errlen, "the database URL is not a libpq "
 		    "connection string: %s; see the PostgreSQL manual, "
-		    "\"Connection Strings\"", perr != NULL ? perr : "no memory");
+		    "\"Connection Strings\"",
+		    perr != NULL ? perr : "no memory");
 		rc = perr != NULL ? STORE_ECONFIG : STORE_ENOMEM;
 		goto cleanup;
 	}

@@ -336,8 +336,9 @@ store_open(struct store **out, const char *conninfo, char *err,
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		rc = failed(st, res, "cannot read the schema version");
 		if (rc == STORE_ECONFIG)
-			store_seterr(st, "the database has no bounced schema; run "
-			    "`bounced db init` (or `bounced db migrate`)");
+			store_seterr(st, "the database has no bounced "
+			    "schema; run `bounced db init` (or `bounced db "
+			    "migrate`)");
 		snprintf(err, errlen, "%s", st->err);
 		goto cleanup;
 	}
@@ -430,8 +431,8 @@ list_id(struct store *st, const char *name, int *id)
 	errno = 0;
 	v = PQntuples(res) == 1 ? strtol(PQgetvalue(res, 0, 0), &end, 10) : 0;
 	if (v <= 0 || v > INT_MAX || errno != 0) {
-		store_seterr(st, "list '%s' vanished while being added; %s", name,
-		    advice(STORE_ETEMP));
+		store_seterr(st, "list '%s' vanished while being added; %s",
+		    name, advice(STORE_ETEMP));
 		rc = STORE_ETEMP;
 		goto cleanup;
 	}
@@ -955,8 +956,8 @@ store_message(struct store *st, const struct store_msg *m)
 {
 	if (store_batch_count(st) > 0) {
 		if (st != NULL)
-			store_seterr(st, "store_message() with a batch pending; "
-			    "flush it first");
+			store_seterr(st, "store_message() with a batch "
+			    "pending; flush it first");
 		return STORE_EINVAL;
 	}
 	return flush_one(st, store_batch_add_message(st, m));
@@ -967,8 +968,8 @@ store_smtp_event(struct store *st, const struct store_smtp *ev)
 {
 	if (store_batch_count(st) > 0) {
 		if (st != NULL)
-			store_seterr(st, "store_smtp_event() with a batch pending; "
-			    "flush it first");
+			store_seterr(st, "store_smtp_event() with a batch "
+			    "pending; flush it first");
 		return STORE_EINVAL;
 	}
 	return flush_one(st, store_batch_add_smtp(st, ev));
@@ -998,9 +999,9 @@ store_log_position_get(struct store *st, const char *source, int *found,
 		errno = 0;
 		v[i] = strtoll(PQgetvalue(res, 0, i), &end, 10);
 		if (errno != 0 || *end != '\0') {
-			store_seterr(st, "log_positions holds '%s' for %s; it was "
-			    "not written by bounced", PQgetvalue(res, 0, i),
-			    source);
+			store_seterr(st, "log_positions holds '%s' for %s; "
+			    "it was not written by bounced",
+			    PQgetvalue(res, 0, i), source);
 			rc = STORE_EDATA;
 			goto cleanup;
 		}
