@@ -20,6 +20,7 @@ static const struct {
 	{ "parse", cmd_parse, "read bounce messages and print what failed" },
 	{ "classify", cmd_classify, "classify SMTP replies" },
 	{ "config", cmd_config, "check and show the configuration" },
+	{ "db", cmd_db, "create, migrate and inspect the database" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
