@@ -3,40 +3,15 @@
  * see it: --help everywhere, exit statuses (sysexits), messages that name
  * the input, stdin and mbox input.
  */
-#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "testutil.h"
 
 #define BIN "./bounced/bounced"
 
-/* Run a shell command line; its stdout+stderr into *out (caller frees). */
-static int
-run(const char *cmd, char **out)
-{
-	char *full = NULL, *buf = NULL;
-	size_t size = 0;
-	FILE *p, *mem;
-	int c, status;
-
-	ck_assert_int_ge(asprintf(&full, "%s 2>&1", cmd), 0);
-	p = popen(full, "r");
-	ck_assert_ptr_nonnull(p);
-	mem = open_memstream(&buf, &size);
-	while ((c = fgetc(p)) != EOF)
-		fputc(c, mem);
-	fclose(mem);
-	status = pclose(p);
-	free(full);
-	if (out != NULL)
-		*out = buf;
-	else
-		free(buf);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+#define run testutil_sh
 
 START_TEST(test_help_everywhere)
 {

@@ -1,10 +1,12 @@
 /*
  * testutil.c - shared test helpers.  See testutil.h.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "testutil.h"
 
@@ -45,4 +47,29 @@ testutil_read(const char *path, size_t *len)
 	if (len != NULL)
 		*len = n;
 	return data;
+}
+
+int
+testutil_sh(const char *cmd, char **out)
+{
+	char *full = NULL, *buf = NULL;
+	size_t size = 0;
+	FILE *p, *mem;
+	int c, status;
+
+	ck_assert_int_ge(asprintf(&full, "%s 2>&1", cmd), 0);
+	p = popen(full, "r");
+	ck_assert_ptr_nonnull(p);
+	mem = open_memstream(&buf, &size);
+	ck_assert_ptr_nonnull(mem);
+	while ((c = fgetc(p)) != EOF)
+		fputc(c, mem);
+	fclose(mem);
+	status = pclose(p);
+	free(full);
+	if (out != NULL)
+		*out = buf;
+	else
+		free(buf);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

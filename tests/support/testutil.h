@@ -17,6 +17,13 @@ int testutil_run(Suite *s);
 /* Read a whole file (NUL-terminated); aborts the test when it cannot. */
 char *testutil_read(const char *path, size_t *len);
 
+/*
+ * Run a shell command line; its standard output and error into *out
+ * (caller frees; out may be NULL).  Returns its exit status, -1 when it
+ * did not exit normally.
+ */
+int testutil_sh(const char *cmd, char **out);
+
 /* main() for a test program made of one suite. */
 #define TEST_MAIN(suite_fn)                                                    \
 	int main(void)                                                         \
