@@ -179,7 +179,7 @@ batch_file(struct batch *b, const char *path, struct msgbuf *mb)
 	struct mbox_reader *mr;
 	unsigned long index = 0;
 	char name[4096];
-	int rc, oversize;
+	int rc = 0, oversize;
 	FILE *fp;
 
 	if ((fp = input_open(path)) == NULL) {
