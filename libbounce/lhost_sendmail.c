@@ -133,6 +133,16 @@ verdict(struct pstate *st, struct session *s, const char *line,
 	return 1;
 }
 
+/* 1 when the line at p begins with the session's host name. */
+static int
+same_host(const struct session *s, const char *p, const char *eol)
+{
+	return s->host != NULL && s->host_len > 0 &&
+	    (size_t)(eol - p) > s->host_len &&
+	    str_ifind(p, s->host_len + 1, s->host, s->host_len) == p &&
+	    (p[s->host_len] == ' ' || p[s->host_len] == '.');
+}
+
 /* "... while talking to mx.example.net.:" / "While talking to x:" */
 static int
 talking_to(struct session *s, const char *p, const char *eol)
@@ -247,9 +257,10 @@ sendmail_read(struct pstate *st)
 			}
 		} else if (verdict(st, &s, p, eol)) {
 			found++;
-		} else if (skip_code(p, eol) != p) {
+		} else if (skip_code(p, eol) != p && !same_host(&s,
+		    skip_code(p, eol), eol)) {
 			/* "550 example.com (smtp)... 550 Host unknown": a
-			 * verdict on a host, outside any session */
+			 * verdict on another host, outside the session */
 			memset(&s, 0, sizeof(s));
 		}
 		if (eol >= st->text + st->text_cut)
