@@ -10,6 +10,7 @@
 
 static const struct lhost *const lhosts[] = {
 	&lhost_dma,
+	&lhost_exim,
 	&lhost_qmail,
 	&lhost_sendmail,
 	NULL
