@@ -11,6 +11,7 @@
 static const struct lhost *const lhosts[] = {
 	&lhost_dma,
 	&lhost_exim,
+	&lhost_fml,
 	&lhost_qmail,
 	&lhost_sendmail,
 	NULL

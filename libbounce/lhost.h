@@ -25,6 +25,7 @@ struct lhost {
 /* The modules (lhost_<name>.c). */
 extern const struct lhost lhost_dma;
 extern const struct lhost lhost_exim;
+extern const struct lhost lhost_fml;
 extern const struct lhost lhost_qmail;
 extern const struct lhost lhost_sendmail;
 
