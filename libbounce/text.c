@@ -491,6 +491,19 @@ in_dsn_field(const char *text, const char *p)
 	return str_ifind_z(ls, (size_t)(p - ls), "recipient:") != NULL;
 }
 
+/* 1 when the line [p, eol) begins with an address ("x@y:", "<x@y>"). */
+static int
+starts_with_address(const char *p, const char *eol)
+{
+	const char *q;
+
+	while (p < eol && (*p == ' ' || *p == '\t' || *p == '<'))
+		p++;
+	for (q = p; q < eol && addr_char((unsigned char)*q); q++)
+		;
+	return q > p && q < eol && *q == '@';
+}
+
 /*
  * The lines about the address at p: the rest of its line and the lines
  * after it up to a blank one (DIAG_LINES at most), from the line's start
@@ -523,6 +536,9 @@ lines_about(const struct pstate *st, const char *p, size_t alen,
 			if (!str_is_space(*q))
 				blank = 0;
 		if (blank && lines > 0)
+			break;
+		/* the next recipient's line ("bob@example.org: 550 ...") */
+		if (lines > 0 && starts_with_address(eol, nl))
 			break;
 		eol = nl < end ? nl + 1 : nl;
 	}
