@@ -8,7 +8,9 @@
  * complaining recipient is Original-Rcpt-To (RFC 6650 asks providers to
  * keep it, many redact it); else the original message's To.  Some
  * providers send the fields in a text part only (old Hotmail, AOL): those
- * are read when the bounce's own type says feedback-report.
+ * are read when the bounce's own type says feedback-report.  Microsoft's
+ * JMRP reports and Apple Mail's unsubscribe requests are complaints too
+ * (other_complaint()).
  */
 #include <string.h>
 
@@ -40,6 +42,41 @@ add_first_address(struct pstate *st, const char *p, size_t n)
 	return report_add(st->r, p, (size_t)(q - p), 1) != NULL;
 }
 
+/*
+ * Complaints in other shapes than RFC 5965:
+ *   - Microsoft's JMRP (Hotmail/Outlook.com feedback loop): subject
+ *     "complaint about message from <IP>", the original message attached,
+ *     its recipient in the original's X-HmXmrOriginalRecipient header;
+ *   - Apple Mail's unsubscribe request (X-Apple-Unsubscribe: true), sent
+ *     from the recipient's own address to the List-Unsubscribe mailto.
+ * Returns 1 when the message is one of them (recipients added).
+ */
+static int
+other_complaint(struct pstate *st)
+{
+	const char *v;
+	size_t n;
+
+	if (str_ifind_z(st->subject, strlen(st->subject),
+	    "complaint about message from ") != NULL && st->orig_head !=
+	    NULL && (v = hdr_find(st->orig_head, st->orig_head_len,
+	    "X-HmXmrOriginalRecipient", &n)) != NULL) {
+		report_set_field(st->r, BOUNCE_FIELD_FEEDBACK_TYPE, "abuse", 5);
+		report_set_format(st->r, "arf-jmrp");
+		add_first_address(st, v, n);
+		return 1;
+	}
+	if ((v = hdr_find(st->v->head, st->v->head_len, "X-Apple-Unsubscribe",
+	    &n)) != NULL && str_istarts(v, n, "true")) {
+		report_set_field(st->r, BOUNCE_FIELD_FEEDBACK_TYPE, "opt-out",
+		    7);
+		report_set_format(st->r, "apple-unsubscribe");
+		add_first_address(st, st->from, strlen(st->from));
+		return 1;
+	}
+	return 0;
+}
+
 int
 arf_read(struct pstate *st)
 {
@@ -51,10 +88,16 @@ arf_read(struct pstate *st)
 	int found = 0;
 	size_t i;
 
-	if (fb == NULL) {
-		if (st->v->report_type == NULL ||
-		    !str_ieq(st->v->report_type, "feedback-report"))
+	if (fb == NULL && (st->v->report_type == NULL ||
+	    !str_ieq(st->v->report_type, "feedback-report"))) {
+		if (!other_complaint(st))
 			return 0;
+		st->r->kind = BOUNCE_KIND_COMPLAINT;
+		for (i = 0; i < st->r->nrcpt; i++) {
+			st->r->rcpt[i].kind = BOUNCE_KIND_COMPLAINT;
+			st->r->rcpt[i].source = "header";
+		}
+		return 1;
 	}
 	st->r->kind = BOUNCE_KIND_COMPLAINT;
 	report_set_format(st->r, "arf");

@@ -123,6 +123,19 @@ static const struct {
 	{ "after pipelined rcpt to", BOUNCE_PHASE_RCPT },
 	{ "after pipelined mail from", BOUNCE_PHASE_MAIL },
 	{ "after pipelined data", BOUNCE_PHASE_DATA },
+	/* qmail (qmail-remote's wording) */
+	{ "does not like recipient", BOUNCE_PHASE_RCPT },
+	{ "but sender was rejected", BOUNCE_PHASE_MAIL },
+	{ "but my name was rejected", BOUNCE_PHASE_HELO },
+	{ "failed after i sent the message", BOUNCE_PHASE_EOD },
+	{ "failed on data command", BOUNCE_PHASE_DATA },
+	/* DragonFly Mail Agent */
+	{ "did not like our rcpt to", BOUNCE_PHASE_RCPT },
+	{ "did not like our mail from", BOUNCE_PHASE_MAIL },
+	{ "did not like our final data", BOUNCE_PHASE_EOD },
+	{ "did not like our data", BOUNCE_PHASE_DATA },
+	{ "did not like our ehlo", BOUNCE_PHASE_HELO },
+	{ "did not like our helo", BOUNCE_PHASE_HELO },
 	/* qmail, Sendmail transcripts */
 	{ "rcpt to response", BOUNCE_PHASE_RCPT },
 	{ "mail from response", BOUNCE_PHASE_MAIL },

@@ -50,29 +50,13 @@ typed_value(struct span s, struct span *type)
 	return v;
 }
 
-static int
-dsn_commit(struct pstate *st, const struct dsn_rcpt *d)
+/* Fill what rc lacks from the block's fields. */
+static void
+dsn_fill(struct pstate *st, bounce_recipient *rc, const struct dsn_rcpt *d)
 {
-	bounce_recipient *rc = NULL;
 	struct span addr, type;
 	char code[16];
 
-	if (d->final.p != NULL) {
-		addr = typed_value(d->final, NULL);
-		rc = report_add(st->r, addr.p, addr.n, 1);
-	}
-	if (rc == NULL && d->actual.p != NULL) {
-		addr = typed_value(d->actual, NULL);
-		rc = report_add(st->r, addr.p, addr.n, 1);
-	}
-	if (rc == NULL && d->original.p != NULL) {
-		addr = typed_value(d->original, NULL);
-		rc = report_add(st->r, addr.p, addr.n, 1);
-	}
-	if (rc == NULL)
-		return 0;
-	if (rc->source == NULL)
-		rc->source = "dsn";
 	if (d->original.p != NULL && rc->original_address == NULL) {
 		addr = typed_value(d->original, NULL);
 		rc->original_address = report_str(st->r, addr.p, addr.n);
@@ -115,6 +99,44 @@ dsn_commit(struct pstate *st, const struct dsn_rcpt *d)
 	if (d->last_attempt.p != NULL && rc->last_attempt_date == NULL)
 		rc->last_attempt_date = report_str(st->r, d->last_attempt.p,
 		    d->last_attempt.n);
+}
+
+/*
+ * Add the block's recipient.  A block whose recipient fields hold no
+ * address (a pipe or file that an alias expanded to, "@host") is kept
+ * aside as the orphan: dsn_apply_orphan() gives its fields to the
+ * recipient another reader finds.
+ */
+static int
+dsn_commit(struct pstate *st, const struct dsn_rcpt *d, const char *block,
+    const char *block_end)
+{
+	bounce_recipient *rc = NULL;
+	struct span addr;
+
+	if (d->final.p != NULL) {
+		addr = typed_value(d->final, NULL);
+		rc = report_add(st->r, addr.p, addr.n, 1);
+	}
+	if (rc == NULL && d->actual.p != NULL) {
+		addr = typed_value(d->actual, NULL);
+		rc = report_add(st->r, addr.p, addr.n, 1);
+	}
+	if (rc == NULL && d->original.p != NULL) {
+		addr = typed_value(d->original, NULL);
+		rc = report_add(st->r, addr.p, addr.n, 1);
+	}
+	if (rc == NULL) {
+		if (block != NULL && block_end > block) {
+			st->dsn_orphans++;
+			st->dsn_orphan = block;
+			st->dsn_orphan_len = (size_t)(block_end - block);
+		}
+		return 0;
+	}
+	if (rc->source == NULL)
+		rc->source = "dsn";
+	dsn_fill(st, rc, d);
 	return 1;
 }
 
@@ -137,11 +159,13 @@ dsn_read(struct pstate *st, const char *data, size_t len)
 	struct dsn_rcpt d;
 	struct hdr_iter it;
 	struct hdr_field f;
+	const char *block;
 	int added = 0, more;
 
 	memset(&d, 0, sizeof(d));
 	hdr_iter_init(&it, data, len);
 	do {
+		block = it.p;
 		while (hdr_next(&it, &f, 1)) {
 			if (hdr_is(&f, "Reporting-MTA")) {
 				struct span s = { f.value, f.value_len };
@@ -155,13 +179,15 @@ dsn_read(struct pstate *st, const char *data, size_t len)
 				    f.value_len);
 			} else if (hdr_is(&f, "Final-Recipient")) {
 				if (d.final.p != NULL) {
-					added += dsn_commit(st, &d);
+					added += dsn_commit(st, &d, NULL,
+					    NULL);
 					memset(&d, 0, sizeof(d));
 				}
 				SET(final);
 			} else if (hdr_is(&f, "Original-Recipient")) {
 				if (d.original.p != NULL) {
-					added += dsn_commit(st, &d);
+					added += dsn_commit(st, &d, NULL,
+					    NULL);
 					memset(&d, 0, sizeof(d));
 				}
 				SET(original);
@@ -184,7 +210,7 @@ dsn_read(struct pstate *st, const char *data, size_t len)
 		}
 		/* end of a block */
 		if (dsn_has_recipient(&d)) {
-			added += dsn_commit(st, &d);
+			added += dsn_commit(st, &d, block, it.p);
 			memset(&d, 0, sizeof(d));
 		}
 		more = hdr_skip_blank(&it);
@@ -193,6 +219,38 @@ dsn_read(struct pstate *st, const char *data, size_t len)
 }
 
 #undef SET
+
+#define SET_FIELD(sp)                                                          \
+	do {                                                                   \
+		(sp).p = f.value;                                              \
+		(sp).n = f.value_len;                                          \
+	} while (0)
+
+void
+dsn_apply_orphan(struct pstate *st, bounce_recipient *rc)
+{
+	struct dsn_rcpt d;
+	struct hdr_iter it;
+	struct hdr_field f;
+
+	if (st->dsn_orphans != 1 || st->dsn_orphan == NULL)
+		return;
+	memset(&d, 0, sizeof(d));
+	hdr_iter_init(&it, st->dsn_orphan, st->dsn_orphan_len);
+	while (hdr_next(&it, &f, 1)) {
+		if (hdr_is(&f, "Action"))
+			SET_FIELD(d.action);
+		else if (hdr_is(&f, "Status"))
+			SET_FIELD(d.status);
+		else if (hdr_is(&f, "Remote-MTA"))
+			SET_FIELD(d.remote);
+		else if (hdr_is(&f, "Diagnostic-Code") && d.diag.p == NULL)
+			SET_FIELD(d.diag);
+		else if (hdr_is(&f, "Last-Attempt-Date"))
+			SET_FIELD(d.last_attempt);
+	}
+	dsn_fill(st, rc, &d);
+}
 
 /*
  * Some MTAs write the delivery-status fields into the text part itself

@@ -9,6 +9,11 @@
 #include "lhost.h"
 
 static const struct lhost *const lhosts[] = {
+	&lhost_dma,
+	&lhost_exim,
+	&lhost_fml,
+	&lhost_qmail,
+	&lhost_sendmail,
 	NULL
 };
 
@@ -44,6 +49,46 @@ lhost_text_find(const struct pstate *st, const char *s)
 	memcpy(low, s, n + 1);
 	str_lower(low, n);
 	return text_find(st, low);
+}
+
+const char *
+lhost_line(const struct pstate *st, const char *p, const char **eol)
+{
+	const char *end = st->text + st->text_cut, *nl;
+
+	if (p == NULL || p >= end)
+		return NULL;
+	nl = memchr(p, '\n', (size_t)(end - p));
+	*eol = nl != NULL ? nl : end;
+	return p;
+}
+
+const char *
+lhost_angle_addr(const char *p, const char *end, size_t *len)
+{
+	const char *lt, *gt, *at;
+
+	while (p < end && (lt = memchr(p, '<', (size_t)(end - p))) != NULL) {
+		gt = memchr(lt, '>', (size_t)(end - lt));
+		if (gt == NULL)
+			return NULL;
+		at = memchr(lt, '@', (size_t)(gt - lt));
+		if (at != NULL && at > lt + 1 && at + 1 < gt &&
+		    memchr(lt + 1, ' ', (size_t)(gt - lt - 1)) == NULL) {
+			*len = (size_t)(gt - lt - 1);
+			return lt + 1;
+		}
+		p = gt + 1;
+	}
+	return NULL;
+}
+
+const char *
+lhost_skip_blanks(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+		p++;
+	return p;
 }
 
 int

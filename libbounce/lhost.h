@@ -22,6 +22,13 @@ struct lhost {
 	int (*read)(struct pstate *st);
 };
 
+/* The modules (lhost_<name>.c). */
+extern const struct lhost lhost_dma;
+extern const struct lhost lhost_exim;
+extern const struct lhost lhost_fml;
+extern const struct lhost lhost_qmail;
+extern const struct lhost lhost_sendmail;
+
 /* Helpers for modules. */
 
 /* 1 when the bounce's From or Subject contains s (case-insensitive). */
@@ -31,5 +38,16 @@ int lhost_subject_has(const struct pstate *st, const char *s);
 int lhost_has_header(const struct pstate *st, const char *name);
 /* Offset of s in the failure text (before the cut), or -1. */
 long lhost_text_find(const struct pstate *st, const char *s);
+
+/* Lines of the failure text: set *eol for the line at p and return p, or
+ * NULL at the cut.  for (l = lhost_line(st, st->text, &e); l != NULL;
+ * l = lhost_line(st, e + 1, &e)) */
+const char *lhost_line(const struct pstate *st, const char *p,
+    const char **eol);
+/* The first "<local@domain>" in [p, end): its inside and length, or
+ * NULL. */
+const char *lhost_angle_addr(const char *p, const char *end, size_t *len);
+/* p with leading blanks skipped, up to end. */
+const char *lhost_skip_blanks(const char *p, const char *end);
 
 #endif

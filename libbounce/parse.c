@@ -139,8 +139,9 @@ kind_of_action(const char *action)
 		return BOUNCE_KIND_BOUNCE;
 	if (strcmp(action, "delayed") == 0)
 		return BOUNCE_KIND_DELAYED;
+	/* "deliverable": Postfix's address verification (sendmail -bv) */
 	if (strcmp(action, "delivered") == 0 || strcmp(action, "relayed") == 0 ||
-	    strcmp(action, "expanded") == 0)
+	    strcmp(action, "expanded") == 0 || strcmp(action, "deliverable") == 0)
 		return BOUNCE_KIND_DELIVERED;
 	return BOUNCE_KIND_BOUNCE;
 }
@@ -151,6 +152,19 @@ status_generic(const char *s)
 {
 	return s == NULL || strcmp(s + 1, ".0.0") == 0 ||
 	    strcmp(s + 1, ".4.7") == 0;
+}
+
+/* Neither subject nor detail is 0 ("5.7.1", "4.2.2"): a code that names
+ * a cause.  The remote server's own code of this kind wins over the
+ * sending MTA's translation of its reply ("Status: 5.1.1" for "550 5.7.1
+ * IP address blacklisted"). */
+static int
+status_specific(const char *s)
+{
+	const char *dot = strchr(s, '.');
+
+	return dot != NULL && dot[1] != '0' && (dot = strchr(dot + 1, '.')) !=
+	    NULL && !(dot[1] == '0' && dot[2] == '\0');
 }
 
 static void
@@ -173,7 +187,9 @@ finish_recipient(struct pstate *st, bounce_recipient *rc)
 	if (rc->status == NULL) {
 		if (rc->dsn_status == NULL ||
 		    (status_generic(rc->dsn_status) && d.enhanced[0] != '\0' &&
-		    !status_generic(d.enhanced)))
+		    !status_generic(d.enhanced)) ||
+		    (status_specific(d.enhanced) &&
+		    strcmp(d.enhanced, rc->dsn_status) != 0))
 			rc->status = d.enhanced[0] != '\0' ?
 			    report_strz(st->r, d.enhanced) : rc->dsn_status;
 		else
@@ -289,8 +305,18 @@ decode(struct pstate *st)
 	    NULL && str_ieq(st->v->report_type, "delivery-status"))) &&
 	    text_read(st))
 		report_set_format(st->r, "text");
-	if (st->r->nrcpt == 0 && autoreply_read(st))
+	/* a bounce that is also "Auto-Submitted: auto-replied" (Postfix,
+	 * Exim) is still a bounce, even when no recipient could be read */
+	if (st->r->nrcpt == 0 && !text_looks_like_bounce(st) &&
+	    (st->v->report_type == NULL ||
+	    !str_ieq(st->v->report_type, "delivery-status")) &&
+	    autoreply_read(st))
 		goto finish;
+	/* a delivery-status block without an address belongs to the one
+	 * recipient the other readers found */
+	if (st->r->nrcpt == 1 && st->r->rcpt[0].source != NULL &&
+	    strcmp(st->r->rcpt[0].source, "dsn") != 0)
+		dsn_apply_orphan(st, &st->r->rcpt[0]);
 	if (st->r->nrcpt == 0 && text_looks_like_bounce(st)) {
 		/* a bounce that hides the recipient: VERP tells */
 		verp = st->r->fields[BOUNCE_FIELD_VERP_RECIPIENT];

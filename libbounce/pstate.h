@@ -42,6 +42,12 @@ struct pstate {
 	 * (a message/rfc822 or text/rfc822-headers part, or inline text) */
 	const char *orig_head;
 	size_t orig_head_len;
+
+	/* dsn.c: delivery-status blocks whose recipient is no address (a
+	 * pipe or file an alias expanded to, "@host"), and the last one */
+	unsigned int dsn_orphans;
+	const char *dsn_orphan;
+	size_t dsn_orphan_len;
 };
 
 /* dsn.c: read an RFC 3464 / RFC 6533 delivery-status body; returns the
@@ -49,6 +55,10 @@ struct pstate {
 int dsn_read(struct pstate *st, const char *data, size_t len);
 /* dsn.c: delivery-status fields written inside a text part. */
 int dsn_read_inline(struct pstate *st);
+/* dsn.c: give the fields of the one orphan block (see dsn_orphans) to
+ * rc, the one recipient another reader found; fills only what is
+ * missing. */
+void dsn_apply_orphan(struct pstate *st, bounce_recipient *rc);
 
 /* arf.c: an RFC 5965 feedback report; 1 when the message is one. */
 int arf_read(struct pstate *st);

@@ -57,6 +57,7 @@ static const char *const cut_markers[] = {
 	"the text you sent follows",
 	"------- returned message --------",
 	"----- message header follows -----",
+	"--- message text follows:",	/* Exim 3 */
 };
 
 /* Start of the line holding p. */
@@ -204,6 +205,32 @@ static const char *const lead_labels[] = {
 };
 
 /*
+ * A label of a few words that ends in "address:" or "recipient:"
+ * ("Target mail address:", "Intended recipient:"): skip it.
+ */
+static const char *
+skip_address_label(const char *p, const char *eol)
+{
+	const char *q, *colon = NULL;
+
+	for (q = p; q < eol && q - p <= 40; q++) {
+		if (*q == ':') {
+			colon = q;
+			break;
+		}
+		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+		    *q == ' ' || *q == '-'))
+			return p;
+	}
+	if (colon == NULL || colon - p < 7)
+		return p;
+	if (str_istarts(colon - 7, 7, "address") ||
+	    str_istarts(colon - 9, 9, "recipient"))
+		return colon + 1;
+	return p;
+}
+
+/*
  * If the line (trimmed) begins with an address, possibly after a label
  * or '<' or a quote, return the address and its length.
  */
@@ -225,6 +252,8 @@ lead_address(const char *line, const char *eol, size_t *len)
 			break;
 		}
 	}
+	if (i == sizeof(lead_labels) / sizeof(lead_labels[0]))
+		p = skip_address_label(p, eol);
 	while (p < eol && (*p == ' ' || *p == '\t' || *p == '<' ||
 	    *p == '"' || *p == '\'' || *p == '('))
 		p++;
@@ -371,6 +400,57 @@ read_reply_addresses(struct pstate *st, const char *text, size_t len)
 	return found;
 }
 
+/*
+ * Pass 3: an address in angle brackets anywhere in a line ("User's
+ * mailbox is full: <x>", "There was an error delivering your mail to
+ * <x>."); the line's paragraph is its diagnostic.
+ */
+static int
+read_angle_addresses(struct pstate *st, const char *text, size_t len)
+{
+	const char *line, *eol, *end = text + len, *a, *p, *para_end, *q;
+	bounce_recipient *rc;
+	size_t alen;
+	int found = 0, lines;
+
+	for (line = text; line < end; line = eol + 1) {
+		eol = memchr(line, '\n', (size_t)(end - line));
+		if (eol == NULL)
+			eol = end;
+		for (p = line; (a = next_address(p, eol, &alen)) != NULL;
+		    p = a + alen) {
+			if (a == line || a[-1] != '<' || a + alen >= eol ||
+			    a[alen] != '>' || excluded(st, a, alen))
+				continue;
+			rc = report_add(st->r, a, alen, 1);
+			if (rc == NULL)
+				continue;
+			if (rc->source == NULL)
+				rc->source = "text";
+			/* the paragraph: up to a blank line */
+			for (para_end = eol, lines = 0; para_end < end &&
+			    lines < DIAG_LINES; lines++) {
+				q = para_end + 1;
+				while (q < end && *q != '\n' &&
+				    str_is_space(*q))
+					q++;
+				if (q >= end || *q == '\n')
+					break;
+				q = memchr(para_end + 1, '\n',
+				    (size_t)(end - para_end - 1));
+				para_end = q != NULL ? q : end;
+			}
+			if (rc->diagnostic == NULL)
+				rc->diagnostic = report_str(st->r, line,
+				    (size_t)(para_end - line));
+			found++;
+		}
+		if (eol == end)
+			break;
+	}
+	return found;
+}
+
 /* The failure text proper: from the first line that is not the bounce's
  * greeting, up to the cut. */
 int
@@ -383,70 +463,205 @@ text_read(struct pstate *st)
 	found = read_lead_lines(st, st->text, st->text_cut);
 	if (found == 0)
 		found = read_reply_addresses(st, st->text, st->text_cut);
+	if (found == 0)
+		found = read_angle_addresses(st, st->text, st->text_cut);
 	return found > 0;
+}
+
+/* A diagnostic that says nothing: absent, empty, or no letter at all
+ * (Sendmail's "X-Unix; 77" exit codes). */
+static int
+diag_weak(const char *s)
+{
+	if (s == NULL)
+		return 1;
+	for (; *s != '\0'; s++)
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))
+			return 0;
+	return 1;
+}
+
+/* 1 when the address at p is the value of a delivery-status field
+ * ("X-Actual-Recipient: rfc822; x"): no diagnostic follows it there. */
+static int
+in_dsn_field(const char *text, const char *p)
+{
+	const char *ls = line_start(text, p);
+
+	return str_ifind_z(ls, (size_t)(p - ls), "recipient:") != NULL;
+}
+
+/* 1 when the line [p, eol) begins with an address ("x@y:", "<x@y>"). */
+static int
+starts_with_address(const char *p, const char *eol)
+{
+	const char *q;
+
+	while (p < eol && (*p == ' ' || *p == '\t' || *p == '<'))
+		p++;
+	for (q = p; q < eol && addr_char((unsigned char)*q); q++)
+		;
+	return q > p && q < eol && *q == '@';
+}
+
+/*
+ * The lines about the address at p: the rest of its line and the lines
+ * after it up to a blank one (DIAG_LINES at most), from the line's start
+ * when a reply code leads it ("550 5.1.1 <x>... User unknown").  Sets
+ * *len; returns NULL when there is nothing but punctuation.
+ */
+static const char *
+lines_about(const struct pstate *st, const char *p, size_t alen,
+    size_t *len)
+{
+	const char *end = st->text + st->text_cut, *start = p + alen, *eol;
+	const char *ls = line_start(st->text, p);
+	struct diag d;
+	int lines;
+
+	if (p - ls <= 24 && p > ls) {
+		diag_analyze(&d, ls, (size_t)(p - ls));
+		if (d.code >= 200)
+			start = ls;
+	}
+	for (eol = p + alen, lines = 0; eol < end && lines < DIAG_LINES;
+	    lines++) {
+		const char *nl = memchr(eol, '\n', (size_t)(end - eol));
+		const char *q;
+		int blank = 1;
+
+		if (nl == NULL)
+			nl = end;
+		for (q = eol; q < nl; q++)
+			if (!str_is_space(*q))
+				blank = 0;
+		if (blank && lines > 0)
+			break;
+		/* the next recipient's line ("bob@example.org: 550 ...") */
+		if (lines > 0 && starts_with_address(eol, nl))
+			break;
+		eol = nl < end ? nl + 1 : nl;
+	}
+	while (start < eol && (*start == '>' || *start == ':' ||
+	    *start == '.' || *start == ')' || str_is_space(*start)))
+		start++;
+	if (eol <= start)
+		return NULL;
+	*len = (size_t)(eol - start);
+	return start;
+}
+
+/* 1 when [p, eol) holds only white space. */
+static int
+blank_line(const char *p, const char *eol)
+{
+	for (; p < eol; p++)
+		if (!str_is_space(*p))
+			return 0;
+	return 1;
+}
+
+/*
+ * The paragraph around the address at p (DIAG_LINES lines either side
+ * at most), or NULL when it holds little more than the address.
+ */
+static const char *
+paragraph_of(const struct pstate *st, const char *p, size_t alen,
+    size_t *len)
+{
+	const char *end = st->text + st->text_cut, *start, *prev, *e, *nl;
+	int lines;
+
+	start = line_start(st->text, p);
+	for (lines = 0; start > st->text && lines < DIAG_LINES; lines++) {
+		prev = line_start(st->text, start - 1);
+		while (prev < start - 1 && (*prev == ' ' || *prev == '\t'))
+			prev++;
+		/* a blank line or a "----- heading -----" ends it */
+		if (blank_line(prev, start - 1) || *prev == '-' ||
+		    *prev == '=' || *prev == '*')
+			break;
+		prev = line_start(st->text, start - 1);
+		start = prev;
+	}
+	e = memchr(p, '\n', (size_t)(end - p));
+	e = e != NULL ? e : end;
+	for (lines = 0; e < end && lines < DIAG_LINES; lines++) {
+		nl = memchr(e + 1, '\n', (size_t)(end - e - 1));
+		nl = nl != NULL ? nl : end;
+		if (blank_line(e + 1, nl))
+			break;
+		e = nl;
+	}
+	if ((size_t)(e - start) <= alen + 8)
+		return NULL;
+	*len = (size_t)(e - start);
+	return start;
 }
 
 /*
  * A recipient with no diagnostic of its own (a DSN without
- * Diagnostic-Code, X-Failed-Recipients alone): find the lines about it in
- * the text, or else the text's quoted SMTP reply.
+ * Diagnostic-Code, X-Failed-Recipients alone) or a weak one (an exit
+ * code): the lines about it in the text, those with a reply code first,
+ * or else the text's first quoted reply.
  */
 void
 text_fill_diagnostic(struct pstate *st, bounce_recipient *rc)
 {
-	const char *p, *eol, *start, *end = st->text + st->text_cut;
-	size_t alen = strlen(rc->address);
+	const char *p, *eol, *q, *end = st->text + st->text_cut;
+	const char *best = NULL, *plain = NULL, *first = NULL;
+	size_t alen = strlen(rc->address), n, best_len = 0, plain_len = 0;
 	struct diag d;
-	int lines;
+	int seen;
 
-	if (rc->diagnostic != NULL || st->text_cut == 0)
+	if (!diag_weak(rc->diagnostic) || st->text_cut == 0)
 		return;
-	p = str_ifind(st->text, st->text_cut, rc->address, alen);
-	if (p != NULL) {
-		start = p + alen;
-		/* the rest of the line and the lines up to a blank one */
-		for (eol = start, lines = 0; eol < end && lines < DIAG_LINES;
-		    lines++) {
-			const char *nl = memchr(eol, '\n', (size_t)(end - eol));
-			const char *q;
-			int blank = 1;
-
-			if (nl == NULL)
-				nl = end;
-			for (q = eol; q < nl; q++)
-				if (!str_is_space(*q))
-					blank = 0;
-			if (blank && lines > 0)
+	for (p = st->text, seen = 0; p < end && seen < 16; seen++) {
+		if ((p = str_ifind(p, (size_t)(end - p), rc->address,
+		    alen)) == NULL)
+			break;
+		if (!in_dsn_field(st->text, p) && first == NULL)
+			first = p;
+		if (!in_dsn_field(st->text, p) &&
+		    (q = lines_about(st, p, alen, &n)) != NULL) {
+			diag_analyze(&d, q, n);
+			if (d.code >= 400 && d.code < 600) {
+				best = q;
+				best_len = n;
 				break;
-			eol = nl < end ? nl + 1 : nl;
-		}
-		while (start < eol && (*start == '>' || *start == ':' ||
-		    *start == '.' || str_is_space(*start)))
-			start++;
-		if (eol > start) {
-			diag_analyze(&d, start, (size_t)(eol - start));
-			if (d.code != 0 || d.enhanced[0] != '\0' ||
-			    eol - start > 8) {
-				rc->diagnostic = report_str(st->r, start,
-				    (size_t)(eol - start));
-				return;
+			}
+			if (plain == NULL && (d.enhanced[0] != '\0' || n > 8)) {
+				plain = q;
+				plain_len = n;
 			}
 		}
+		p += alen;
 	}
-	/* the first quoted reply anywhere in the failure text */
-	for (p = st->text; p < end; p = eol + 1) {
+	if (best == NULL && plain != NULL) {
+		best = plain;
+		best_len = plain_len;
+	}
+	/* the first quoted reply anywhere in the failure text, when the
+	 * text is about this recipient alone */
+	for (p = st->text; best == NULL && st->r->nrcpt == 1 && p < end;
+	    p = eol + 1) {
 		eol = memchr(p, '\n', (size_t)(end - p));
 		if (eol == NULL)
 			eol = end;
 		diag_analyze(&d, p, (size_t)(eol - p));
 		if (d.code >= 400 && d.code < 600) {
-			rc->diagnostic = report_str(st->r, d.reply,
-			    (size_t)(eol - d.reply));
-			return;
+			best = d.reply;
+			best_len = (size_t)(eol - d.reply);
 		}
 		if (eol == end)
 			break;
 	}
+	/* nothing after the address: its paragraph ("reject reason: Mailbox
+	 * full" above "target mail address: x") */
+	if (best == NULL && first != NULL)
+		best = paragraph_of(st, first, alen, &best_len);
+	if (best != NULL)
+		rc->diagnostic = report_str(st->r, best, best_len);
 }
 
 bounce_phase
