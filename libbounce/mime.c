@@ -215,6 +215,33 @@ keep_message_headers(struct msgview *v, GMimeMessage *m, unsigned int depth)
 	g_free(head);
 }
 
+/*
+ * A multipart whose boundary never occurs (a header edited by hand or by
+ * a relay, a boundary cut short) has no parts: GMime leaves the whole
+ * body in the prologue.  Keep it as text, so the readers of inline
+ * delivery-status fields and of human-readable text still see it.
+ */
+static void
+keep_prologue(struct msgview *v, bounce_ctx *ctx, GMimeMultipart *mp,
+    unsigned int depth)
+{
+	const char *pro = g_mime_multipart_get_prologue(mp);
+	size_t len, room;
+
+	if (pro == NULL || (len = strlen(pro)) == 0)
+		return;
+	room = ctx->limits.max_text_bytes - v->text_bytes;
+	if (len > room) {
+		len = room;
+		view_error(v, "decoded text over max_text_bytes; the rest "
+		    "was not read");
+	}
+	if (len == 0)
+		return;
+	v->text_bytes += len;
+	keep_part(v, PART_TEXT, pro, len, depth);
+}
+
 static void
 walk(struct msgview *v, bounce_ctx *ctx, GMimeObject *obj,
     unsigned int depth)
@@ -241,6 +268,8 @@ walk(struct msgview *v, bounce_ctx *ctx, GMimeObject *obj,
 		for (i = 0; i < n; i++)
 			walk(v, ctx, g_mime_multipart_get_part(
 			    GMIME_MULTIPART(obj), i), depth + 1);
+		if (n == 0)
+			keep_prologue(v, ctx, GMIME_MULTIPART(obj), depth);
 		return;
 	}
 	if (GMIME_IS_MESSAGE_PART(obj)) {
