@@ -36,9 +36,11 @@ code_at(const char *p, const char *start, const char *end)
 	if (p > start && p[-1] == ':' && p - 1 > start &&
 	    str_is_digit(p[-2]))
 		return 0;	/* a time, 12:550 is no code */
+	/* "550: 5.2.2 ..." (Yahoo, qmail-like logs) only at the start: a
+	 * colon after digits elsewhere is a time or a port */
 	if (end - p > 3 && p[3] != ' ' && p[3] != '-' && p[3] != '\t' &&
 	    p[3] != '\r' && p[3] != '\n' && p[3] != ',' && p[3] != ';' &&
-	    p[3] != ')' && p[3] != '"')
+	    p[3] != ')' && p[3] != '"' && !(p[3] == ':' && p == start))
 		return 0;
 	/* "550-" must continue with a digit or text, "550 -" is a range */
 	code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
@@ -132,9 +134,47 @@ static const struct {
 	{ "[rcpt_to]", BOUNCE_PHASE_RCPT },
 	{ "[mail_from]", BOUNCE_PHASE_MAIL },
 	{ "[data]", BOUNCE_PHASE_EOD },
+	/* GMX, 1&1 (their TEXT is the message body) */
+	{ "after rcpt command", BOUNCE_PHASE_RCPT },
+	{ "after mail command", BOUNCE_PHASE_MAIL },
+	{ "for rcpt command", BOUNCE_PHASE_RCPT },
+	{ "for mail command", BOUNCE_PHASE_MAIL },
+	{ "for text command", BOUNCE_PHASE_EOD },
 	{ "connection refused", BOUNCE_PHASE_CONNECT },
 	{ "connect to ", BOUNCE_PHASE_CONNECT },
 };
+
+/*
+ * 1 when pat occurs in text[0..len), ASCII case-insensitively, a space in
+ * pat matching any run of white space: MTAs fold long lines, so "(in
+ * reply to RCPT\n    TO command)" must still say RCPT.
+ */
+static int
+ws_find(const char *text, size_t len, const char *pat)
+{
+	const char *end = text + len, *p, *q, *s;
+	int first = str_lc(pat[0]);
+
+	for (s = text; s < end; s++) {
+		if (str_lc(*s) != first)
+			continue;
+		for (p = s, q = pat; *q != '\0'; q++) {
+			if (*q == ' ') {
+				if (p >= end || !str_is_space(*p))
+					break;
+				while (p < end && str_is_space(*p))
+					p++;
+			} else if (p < end && str_lc(*p) == str_lc(*q)) {
+				p++;
+			} else {
+				break;
+			}
+		}
+		if (*q == '\0')
+			return 1;
+	}
+	return 0;
+}
 
 bounce_phase
 diag_phase(const char *text, size_t len)
@@ -142,7 +182,7 @@ diag_phase(const char *text, size_t len)
 	size_t i;
 
 	for (i = 0; i < sizeof(phase_words) / sizeof(phase_words[0]); i++)
-		if (str_ifind_z(text, len, phase_words[i].text) != NULL)
+		if (ws_find(text, len, phase_words[i].text))
 			return phase_words[i].phase;
 	return BOUNCE_PHASE_NONE;
 }
