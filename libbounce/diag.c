@@ -187,6 +187,47 @@ diag_phase(const char *text, size_t len)
 	return BOUNCE_PHASE_NONE;
 }
 
+int
+diag_status_generic(const char *s)
+{
+	return s == NULL || s[0] == '\0' || strcmp(s + 1, ".0.0") == 0 ||
+	    strcmp(s + 1, ".4.7") == 0;
+}
+
+long
+diag_specific_status(char *out, size_t outlen, int *code, const char *text,
+    size_t len)
+{
+	size_t off = 0;
+	const char *p;
+	long o;
+	int i;
+
+	*code = 0;
+	if (text == NULL)
+		return -1;
+	/* a diagnostic holds a handful of codes; 16 is plenty */
+	for (i = 0; i < 16 && off < len; i++) {
+		o = bounce_esc_find(out, outlen, text + off, len - off);
+		if (o < 0)
+			break;
+		off += (size_t)o;
+		if (!diag_status_generic(out)) {
+			p = text + off;
+			if (off >= 4 && p[-1] == ' ' && p[-4] == out[0] &&
+			    (*code = code_at(p - 4, text, text + len)) != 0 &&
+			    (off == 4 || !str_is_digit(p[-5])))
+				return (long)off;
+			*code = 0;
+			return (long)off;
+		}
+		off += strlen(out);
+	}
+	if (outlen > 0)
+		out[0] = '\0';
+	return -1;
+}
+
 void
 diag_analyze(struct diag *d, const char *text, size_t len)
 {
