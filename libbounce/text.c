@@ -378,6 +378,30 @@ text_read(struct pstate *st)
 }
 
 /*
+ * Where the text speaks of addr: the first line that begins with it (the
+ * recipient's own paragraph), else its first occurrence (inside a quoted
+ * reply, "RCPT TO:<addr>").  Looks at a bounded number of occurrences.
+ */
+static const char *
+lead_occurrence(const struct pstate *st, const char *addr, size_t alen)
+{
+	const char *first, *p, *end = st->text + st->text_cut, *ls, *a;
+	size_t al;
+	int i;
+
+	first = p = str_ifind(st->text, st->text_cut, addr, alen);
+	for (i = 0; p != NULL && i < 8; i++) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+
+		ls = line_start(st->text, p);
+		if ((a = lead_address(ls, eol != NULL ? eol : end, &al)) == p)
+			return p;
+		p = str_ifind(p + alen, (size_t)(end - p - alen), addr, alen);
+	}
+	return first;
+}
+
+/*
  * A recipient with no diagnostic of its own (a DSN without
  * Diagnostic-Code, X-Failed-Recipients alone): find the lines about it in
  * the text, or else the text's quoted SMTP reply.
@@ -392,14 +416,17 @@ text_fill_diagnostic(struct pstate *st, bounce_recipient *rc)
 
 	if (rc->diagnostic != NULL || st->text_cut == 0)
 		return;
-	p = str_ifind(st->text, st->text_cut, rc->address, alen);
+	p = lead_occurrence(st, rc->address, alen);
 	if (p != NULL) {
 		start = p + alen;
-		/* the rest of the line and the lines up to a blank one */
+		/* the rest of the line and the lines up to a blank one or
+		 * to the next recipient's line (Exim, mail.ru list them
+		 * without blank lines between) */
 		for (eol = start, lines = 0; eol < end && lines < DIAG_LINES;
 		    lines++) {
 			const char *nl = memchr(eol, '\n', (size_t)(end - eol));
-			const char *q;
+			const char *q, *a;
+			size_t al;
 			int blank = 1;
 
 			if (nl == NULL)
@@ -408,6 +435,10 @@ text_fill_diagnostic(struct pstate *st, bounce_recipient *rc)
 				if (!str_is_space(*q))
 					blank = 0;
 			if (blank && lines > 0)
+				break;
+			if (lines > 0 && (a = lead_address(eol, nl, &al)) !=
+			    NULL && (al != alen || !str_istarts(a, al,
+			    rc->address)))
 				break;
 			eol = nl < end ? nl + 1 : nl;
 		}
