@@ -9,6 +9,7 @@
 #include "lhost.h"
 
 static const struct lhost *const lhosts[] = {
+	&lhost_amazonses,
 	NULL
 };
 

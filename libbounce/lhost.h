@@ -22,6 +22,9 @@ struct lhost {
 	int (*read)(struct pstate *st);
 };
 
+/* The modules, in lhost_<name>.c. */
+extern const struct lhost lhost_amazonses;
+
 /* Helpers for modules. */
 
 /* 1 when the bounce's From or Subject contains s (case-insensitive). */
