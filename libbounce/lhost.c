@@ -10,6 +10,8 @@
 
 static const struct lhost *const lhosts[] = {
 	&lhost_amazonses,
+	&lhost_gmx,
+	&lhost_einsundeins,
 	NULL
 };
 

@@ -24,6 +24,8 @@ struct lhost {
 
 /* The modules, in lhost_<name>.c. */
 extern const struct lhost lhost_amazonses;
+extern const struct lhost lhost_einsundeins;
+extern const struct lhost lhost_gmx;
 
 /* Helpers for modules. */
 
