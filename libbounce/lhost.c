@@ -12,6 +12,8 @@ static const struct lhost *const lhosts[] = {
 	&lhost_amazonses,
 	&lhost_gmx,
 	&lhost_einsundeins,
+	&lhost_googlegroups,
+	&lhost_gmail,
 	NULL
 };
 

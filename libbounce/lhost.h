@@ -25,7 +25,9 @@ struct lhost {
 /* The modules, in lhost_<name>.c. */
 extern const struct lhost lhost_amazonses;
 extern const struct lhost lhost_einsundeins;
+extern const struct lhost lhost_gmail;
 extern const struct lhost lhost_gmx;
+extern const struct lhost lhost_googlegroups;
 
 /* Helpers for modules. */
 
