@@ -14,6 +14,8 @@ static const struct lhost *const lhosts[] = {
 	&lhost_einsundeins,
 	&lhost_googlegroups,
 	&lhost_gmail,
+	&lhost_office365,
+	&lhost_exchange2003,
 	NULL
 };
 

@@ -25,9 +25,11 @@ struct lhost {
 /* The modules, in lhost_<name>.c. */
 extern const struct lhost lhost_amazonses;
 extern const struct lhost lhost_einsundeins;
+extern const struct lhost lhost_exchange2003;
 extern const struct lhost lhost_gmail;
 extern const struct lhost lhost_gmx;
 extern const struct lhost lhost_googlegroups;
+extern const struct lhost lhost_office365;
 
 /* Helpers for modules. */
 

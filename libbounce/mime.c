@@ -76,10 +76,16 @@ text_of(GMimeTextPart *tp, size_t *len)
 	GByteArray *ba;
 	char *text = NULL;
 	iconv_t cd;
+	guint i;
 
 	ba = part_bytes(GMIME_PART(tp), &stream);
 	if (ba == NULL)
 		goto cleanup;
+	/* a NUL (quoted-printable "=00") would end the text early after
+	 * the charset conversion: text has no use for one */
+	for (i = 0; i < ba->len; i++)
+		if (ba->data[i] == '\0')
+			ba->data[i] = ' ';
 	if (charset == NULL && str_ifind((const char *)ba->data, ba->len, "\x1b$B", 3) != NULL)
 		charset = "iso-2022-jp";
 	if (charset == NULL || g_ascii_strcasecmp(charset, "utf-8") == 0 ||

@@ -57,6 +57,7 @@ static const char *const cut_markers[] = {
 	"the text you sent follows",
 	"------- returned message --------",
 	"----- message header follows -----",
+	"original message headers:",	/* Exchange 2007+, Office 365 */
 };
 
 /* Start of the line holding p. */
