@@ -16,6 +16,8 @@ static const struct lhost *const lhosts[] = {
 	&lhost_gmail,
 	&lhost_office365,
 	&lhost_exchange2003,
+	&lhost_verizon,
+	&lhost_zoho,
 	NULL
 };
 

@@ -30,6 +30,8 @@ extern const struct lhost lhost_gmail;
 extern const struct lhost lhost_gmx;
 extern const struct lhost lhost_googlegroups;
 extern const struct lhost lhost_office365;
+extern const struct lhost lhost_verizon;
+extern const struct lhost lhost_zoho;
 
 /* Helpers for modules. */
 
