@@ -173,6 +173,16 @@ choose_status(struct pstate *st, bounce_recipient *rc, const struct diag *d)
 		if (code != 0)
 			rc->reply_code = code;
 	}
+	/* or in what the human-readable part says about the recipient:
+	 * Exchange lists every attempt there, the last one "4.4.7
+	 * QUEUE.Expired" in the DSN, the cause ("441 4.4.1") before it */
+	if (diag_status_generic(s) && rc->address != NULL &&
+	    text_specific_status(st, rc->address, spec, sizeof(spec),
+	    &code)) {
+		s = report_strz(st->r, spec);
+		if (code != 0)
+			rc->reply_code = code;
+	}
 	return s;
 }
 

@@ -407,42 +407,54 @@ lead_occurrence(const struct pstate *st, const char *addr, size_t alen)
  * Diagnostic-Code, X-Failed-Recipients alone): find the lines about it in
  * the text, or else the text's quoted SMTP reply.
  */
+/*
+ * The end of what the text says about the recipient whose address ends
+ * at start: the rest of the line and the lines up to a blank one or to
+ * the next recipient's line (Exim, mail.ru list them without blank lines
+ * between), at most DIAG_LINES lines.
+ */
+static const char *
+paragraph_end(const struct pstate *st, const char *start, const char *addr,
+    size_t alen)
+{
+	const char *eol, *end = st->text + st->text_cut;
+	int lines;
+
+	for (eol = start, lines = 0; eol < end && lines < DIAG_LINES;
+	    lines++) {
+		const char *nl = memchr(eol, '\n', (size_t)(end - eol));
+		const char *q, *a;
+		size_t al;
+		int blank = 1;
+
+		if (nl == NULL)
+			nl = end;
+		for (q = eol; q < nl; q++)
+			if (!str_is_space(*q))
+				blank = 0;
+		if (blank && lines > 0)
+			break;
+		if (lines > 0 && (a = lead_address(eol, nl, &al)) != NULL &&
+		    (al != alen || !str_istarts(a, al, addr)))
+			break;
+		eol = nl < end ? nl + 1 : nl;
+	}
+	return eol;
+}
+
 void
 text_fill_diagnostic(struct pstate *st, bounce_recipient *rc)
 {
 	const char *p, *eol, *start, *end = st->text + st->text_cut;
 	size_t alen = strlen(rc->address);
 	struct diag d;
-	int lines;
 
 	if (rc->diagnostic != NULL || st->text_cut == 0)
 		return;
 	p = lead_occurrence(st, rc->address, alen);
 	if (p != NULL) {
 		start = p + alen;
-		/* the rest of the line and the lines up to a blank one or
-		 * to the next recipient's line (Exim, mail.ru list them
-		 * without blank lines between) */
-		for (eol = start, lines = 0; eol < end && lines < DIAG_LINES;
-		    lines++) {
-			const char *nl = memchr(eol, '\n', (size_t)(end - eol));
-			const char *q, *a;
-			size_t al;
-			int blank = 1;
-
-			if (nl == NULL)
-				nl = end;
-			for (q = eol; q < nl; q++)
-				if (!str_is_space(*q))
-					blank = 0;
-			if (blank && lines > 0)
-				break;
-			if (lines > 0 && (a = lead_address(eol, nl, &al)) !=
-			    NULL && (al != alen || !str_istarts(a, al,
-			    rc->address)))
-				break;
-			eol = nl < end ? nl + 1 : nl;
-		}
+		eol = paragraph_end(st, start, rc->address, alen);
 		while (start < eol && (*start == '>' || *start == ':' ||
 		    *start == '.' || str_is_space(*start)))
 			start++;
@@ -470,6 +482,31 @@ text_fill_diagnostic(struct pstate *st, bounce_recipient *rc)
 		if (eol == end)
 			break;
 	}
+}
+
+int
+text_specific_status(const struct pstate *st, const char *addr, char *out,
+    size_t outlen, int *code)
+{
+	const char *p, *eol, *ls, *a, *end = st->text + st->text_cut;
+	size_t alen = strlen(addr), al;
+	int i;
+
+	*code = 0;
+	p = str_ifind(st->text, st->text_cut, addr, alen);
+	for (i = 0; p != NULL && i < 8; i++) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		ls = line_start(st->text, p);
+		if ((a = lead_address(ls, eol != NULL ? eol : end, &al)) ==
+		    p) {
+			eol = paragraph_end(st, p + alen, addr, alen);
+			if (diag_specific_status(out, outlen, code, p + alen,
+			    (size_t)(eol - p - alen)) >= 0)
+				return 1;
+		}
+		p = str_ifind(p + alen, (size_t)(end - p - alen), addr, alen);
+	}
+	return 0;
 }
 
 bounce_phase
