@@ -195,7 +195,9 @@ keep_bytes(struct msgview *v, bounce_ctx *ctx, GMimePart *part,
 	GByteArray *ba = part_bytes(part, &stream);
 	size_t len;
 
-	if (ba != NULL) {
+	/* an empty part (Gmail sends empty delivery-status parts) has no
+	 * data pointer at all */
+	if (ba != NULL && ba->data != NULL) {
 		len = ba->len;
 		if (len > ctx->limits.max_text_bytes) {
 			len = ctx->limits.max_text_bytes;
