@@ -144,45 +144,32 @@ static const struct {
 	{ "connect to ", BOUNCE_PHASE_CONNECT },
 };
 
-/*
- * 1 when pat occurs in text[0..len), ASCII case-insensitively, a space in
- * pat matching any run of white space: MTAs fold long lines, so "(in
- * reply to RCPT\n    TO command)" must still say RCPT.
- */
-static int
-ws_find(const char *text, size_t len, const char *pat)
-{
-	const char *end = text + len, *p, *q, *s;
-	int first = str_lc(pat[0]);
-
-	for (s = text; s < end; s++) {
-		if (str_lc(*s) != first)
-			continue;
-		for (p = s, q = pat; *q != '\0'; q++) {
-			if (*q == ' ') {
-				if (p >= end || !str_is_space(*p))
-					break;
-				while (p < end && str_is_space(*p))
-					p++;
-			} else if (p < end && str_lc(*p) == str_lc(*q)) {
-				p++;
-			} else {
-				break;
-			}
-		}
-		if (*q == '\0')
-			return 1;
-	}
-	return 0;
-}
-
 bounce_phase
 diag_phase(const char *text, size_t len)
 {
-	size_t i;
+	char lower[2048];
+	size_t i, n = 0;
+	int space = 0;
 
+	/*
+	 * The phase is said near the reply; a lower-cased copy of the first
+	 * 2 KiB is searched with memmem.  Runs of white space become one
+	 * space in the copy: MTAs fold long lines, and "(in reply to
+	 * RCPT\n    TO command)" must still say RCPT.
+	 */
+	for (i = 0; i < len && n < sizeof(lower); i++) {
+		if (str_is_space(text[i])) {
+			if (!space)
+				lower[n++] = ' ';
+			space = 1;
+		} else {
+			lower[n++] = (char)str_lc(text[i]);
+			space = 0;
+		}
+	}
 	for (i = 0; i < sizeof(phase_words) / sizeof(phase_words[0]); i++)
-		if (ws_find(text, len, phase_words[i].text))
+		if (str_find(lower, n, phase_words[i].text,
+		    strlen(phase_words[i].text)) != NULL)
 			return phase_words[i].phase;
 	return BOUNCE_PHASE_NONE;
 }

@@ -202,28 +202,15 @@ dsn_read(struct pstate *st, const char *data, size_t len)
 int
 dsn_read_inline(struct pstate *st)
 {
-	const char *text = st->text, *p, *start = NULL;
-	size_t len = st->text_cut;
+	long at;
 
-	for (p = text; p < text + len; p++) {
-		if (p != text && p[-1] != '\n')
-			continue;
-		while (p < text + len && (*p == ' ' || *p == '\t'))
-			p++;
-		if (str_istarts(p, (size_t)(text + len - p),
-		    "Final-Recipient:") ||
-		    str_istarts(p, (size_t)(text + len - p),
-		    "Original-Recipient:")) {
-			start = p;
-			break;
-		}
-	}
-	if (start == NULL)
+	if ((at = text_find(st, "final-recipient:")) < 0 &&
+	    (at = text_find(st, "original-recipient:")) < 0)
 		return 0;
-	if (str_ifind_z(start, (size_t)(text + len - start), "Status:") ==
-	    NULL && str_ifind_z(start, (size_t)(text + len - start),
-	    "Action:") == NULL)
+	if (str_find(st->lower + at, st->text_cut - (size_t)at, "status:", 7) ==
+	    NULL && str_find(st->lower + at, st->text_cut - (size_t)at,
+	    "action:", 7) == NULL)
 		return 0;
-	/* back up to the block's start so per-message fields are seen */
-	return dsn_read(st, text, len);
+	/* from the top, so per-message fields are seen too */
+	return dsn_read(st, st->text, st->text_cut);
 }
