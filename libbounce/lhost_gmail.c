@@ -40,7 +40,7 @@
 #include "hdr.h"
 #include "lhost.h"
 
-#define DIAG_LINES 16
+#define DIAG_LINES 24
 
 static int
 google_sender(const struct pstate *st)
@@ -345,8 +345,10 @@ googlegroups_read(struct pstate *st)
 {
 	const char *d, *d_end;
 
-	/* the greeting, then the explanation and its list of reasons */
-	d = paragraphs(st, st->text, 2, 1, &d_end);
+	/* the greeting, then the explanation, its list of reasons and the
+	 * paragraph that links groups.google.com: the one part of the
+	 * localised text that says the same in every language */
+	d = paragraphs(st, st->text, 3, 1, &d_end);
 	return add_failed(st, d, d_end);
 }
 
