@@ -451,11 +451,43 @@ paragraph_end(const struct pstate *st, const char *start, const char *addr,
 	return eol;
 }
 
+/*
+ * The paragraph just before the line at ls, when it introduces a list of
+ * recipients ("Unable to deliver message to the following recipients,
+ * due to being unable to connect successfully to the destination mail
+ * server.", Hotmail): its start, and its end in *pend; else NULL.
+ */
+static const char *
+intro_paragraph(const struct pstate *st, const char *ls, const char **pend)
+{
+	const char *p = ls, *e, *s;
+	int lines = 0;
+
+	while (p > st->text && str_is_space(p[-1]))
+		p--;
+	e = p;
+	while (p > st->text && lines < DIAG_LINES) {
+		s = line_start(st->text, p - 1);
+		if (s == p - 1 || (p - s <= 2 && str_is_space(*s)))
+			break;	/* a blank line */
+		p = s;
+		lines++;
+	}
+	/* not a bare heading: "----- The following addresses had
+	 * permanent fatal errors -----", "... failed permanently:" */
+	if (e <= p || *p == '-' || e[-1] == ':' || e[-1] == '-' ||
+	    str_find(st->lower + (p - st->text), (size_t)(e - p),
+	    "following", 9) == NULL)
+		return NULL;
+	*pend = e;
+	return p;
+}
+
 void
 text_fill_diagnostic(struct pstate *st, bounce_recipient *rc)
 {
-	const char *p, *eol, *start, *end = st->text + st->text_cut;
-	size_t alen = strlen(rc->address);
+	const char *p, *eol, *start, *end = st->text + st->text_cut, *ls, *a;
+	size_t alen = strlen(rc->address), al;
 	struct diag d;
 
 	if (rc->diagnostic != NULL || st->text_cut == 0)
@@ -464,6 +496,15 @@ text_fill_diagnostic(struct pstate *st, bounce_recipient *rc)
 	if (p != NULL) {
 		start = p + alen;
 		eol = paragraph_end(st, start, rc->address, alen);
+		ls = line_start(st->text, p);
+		/* inside a sentence ("Your message wasn't delivered to x
+		 * because ...", "after RCPT TO:<x>:"), the sentence from the
+		 * line's start */
+		a = lead_address(ls, eol, &al);
+		if (a != p && !str_istarts(ls, (size_t)(p - ls), "final-") &&
+		    !str_istarts(ls, (size_t)(p - ls), "original-") &&
+		    !str_istarts(ls, (size_t)(p - ls), "x-actual-"))
+			start = ls;
 		while (start < eol && (*start == '>' || *start == ':' ||
 		    *start == '.' || str_is_space(*start)))
 			start++;
@@ -478,11 +519,12 @@ text_fill_diagnostic(struct pstate *st, bounce_recipient *rc)
 		}
 	}
 	/* the first quoted reply anywhere in the failure text */
-	for (p = st->text; p < end; p = eol + 1) {
-		eol = memchr(p, '\n', (size_t)(end - p));
-		if (eol == NULL)
+	for (eol = st->text; eol < end; eol++) {
+		const char *q = eol;
+
+		if ((eol = memchr(q, '\n', (size_t)(end - q))) == NULL)
 			eol = end;
-		diag_analyze(&d, p, (size_t)(eol - p));
+		diag_analyze(&d, q, (size_t)(eol - q));
 		if (d.code >= 400 && d.code < 600) {
 			rc->diagnostic = report_str(st->r, d.reply,
 			    (size_t)(eol - d.reply));
@@ -491,6 +533,10 @@ text_fill_diagnostic(struct pstate *st, bounce_recipient *rc)
 		if (eol == end)
 			break;
 	}
+	/* the sentence that introduced the list the address is in */
+	if (p != NULL && (start = intro_paragraph(st, line_start(st->text, p),
+	    &eol)) != NULL)
+		rc->diagnostic = report_str(st->r, start, (size_t)(eol - start));
 }
 
 int
