@@ -36,9 +36,11 @@ code_at(const char *p, const char *start, const char *end)
 	if (p > start && p[-1] == ':' && p - 1 > start &&
 	    str_is_digit(p[-2]))
 		return 0;	/* a time, 12:550 is no code */
+	/* "550: 5.2.2 ..." (Yahoo, qmail-like logs) only at the start: a
+	 * colon after digits elsewhere is a time or a port */
 	if (end - p > 3 && p[3] != ' ' && p[3] != '-' && p[3] != '\t' &&
 	    p[3] != '\r' && p[3] != '\n' && p[3] != ',' && p[3] != ';' &&
-	    p[3] != ')' && p[3] != '"')
+	    p[3] != ')' && p[3] != '"' && !(p[3] == ':' && p == start))
 		return 0;
 	/* "550-" must continue with a digit or text, "550 -" is a range */
 	code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
@@ -145,6 +147,12 @@ static const struct {
 	{ "[rcpt_to]", BOUNCE_PHASE_RCPT },
 	{ "[mail_from]", BOUNCE_PHASE_MAIL },
 	{ "[data]", BOUNCE_PHASE_EOD },
+	/* GMX, 1&1 (their TEXT is the message body) */
+	{ "after rcpt command", BOUNCE_PHASE_RCPT },
+	{ "after mail command", BOUNCE_PHASE_MAIL },
+	{ "for rcpt command", BOUNCE_PHASE_RCPT },
+	{ "for mail command", BOUNCE_PHASE_MAIL },
+	{ "for text command", BOUNCE_PHASE_EOD },
 	{ "connection refused", BOUNCE_PHASE_CONNECT },
 	{ "connect to ", BOUNCE_PHASE_CONNECT },
 };
@@ -153,19 +161,71 @@ bounce_phase
 diag_phase(const char *text, size_t len)
 {
 	char lower[2048];
-	size_t i;
+	size_t i, n = 0;
+	int space = 0;
 
-	/* the phase is said near the reply; a lower-cased copy of the
-	 * first 2 KiB is searched with memmem */
-	if (len > sizeof(lower))
-		len = sizeof(lower);
-	memcpy(lower, text, len);
-	str_lower(lower, len);
+	/*
+	 * The phase is said near the reply; a lower-cased copy of the first
+	 * 2 KiB is searched with memmem.  Runs of white space become one
+	 * space in the copy: MTAs fold long lines, and "(in reply to
+	 * RCPT\n    TO command)" must still say RCPT.
+	 */
+	for (i = 0; i < len && n < sizeof(lower); i++) {
+		if (str_is_space(text[i])) {
+			if (!space)
+				lower[n++] = ' ';
+			space = 1;
+		} else {
+			lower[n++] = (char)str_lc(text[i]);
+			space = 0;
+		}
+	}
 	for (i = 0; i < sizeof(phase_words) / sizeof(phase_words[0]); i++)
-		if (str_find(lower, len, phase_words[i].text,
+		if (str_find(lower, n, phase_words[i].text,
 		    strlen(phase_words[i].text)) != NULL)
 			return phase_words[i].phase;
 	return BOUNCE_PHASE_NONE;
+}
+
+int
+diag_status_generic(const char *s)
+{
+	return s == NULL || s[0] == '\0' || strcmp(s + 1, ".0.0") == 0 ||
+	    strcmp(s + 1, ".4.7") == 0;
+}
+
+long
+diag_specific_status(char *out, size_t outlen, int *code, const char *text,
+    size_t len)
+{
+	size_t off = 0;
+	const char *p;
+	long o;
+	int i;
+
+	*code = 0;
+	if (text == NULL)
+		return -1;
+	/* a diagnostic holds a handful of codes; 16 is plenty */
+	for (i = 0; i < 16 && off < len; i++) {
+		o = bounce_esc_find(out, outlen, text + off, len - off);
+		if (o < 0)
+			break;
+		off += (size_t)o;
+		if (!diag_status_generic(out)) {
+			p = text + off;
+			if (off >= 4 && p[-1] == ' ' && p[-4] == out[0] &&
+			    (*code = code_at(p - 4, text, text + len)) != 0 &&
+			    (off == 4 || !str_is_digit(p[-5])))
+				return (long)off;
+			*code = 0;
+			return (long)off;
+		}
+		off += strlen(out);
+	}
+	if (outlen > 0)
+		out[0] = '\0';
+	return -1;
 }
 
 void

@@ -9,6 +9,17 @@
 #include "lhost.h"
 
 static const struct lhost *const lhosts[] = {
+	/* providers and gateways: their own evidence first */
+	&lhost_amazonses,
+	&lhost_gmx,
+	&lhost_einsundeins,
+	&lhost_googlegroups,
+	&lhost_gmail,
+	&lhost_office365,
+	&lhost_exchange2003,
+	&lhost_verizon,
+	&lhost_zoho,
+	/* MTAs, whose layouts providers reuse */
 	&lhost_dma,
 	&lhost_exim,
 	&lhost_fml,

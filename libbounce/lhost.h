@@ -22,7 +22,16 @@ struct lhost {
 	int (*read)(struct pstate *st);
 };
 
-/* The modules (lhost_<name>.c). */
+/* The modules, in lhost_<name>.c. */
+extern const struct lhost lhost_amazonses;
+extern const struct lhost lhost_einsundeins;
+extern const struct lhost lhost_exchange2003;
+extern const struct lhost lhost_gmail;
+extern const struct lhost lhost_gmx;
+extern const struct lhost lhost_googlegroups;
+extern const struct lhost lhost_office365;
+extern const struct lhost lhost_verizon;
+extern const struct lhost lhost_zoho;
 extern const struct lhost lhost_dma;
 extern const struct lhost lhost_exim;
 extern const struct lhost lhost_fml;

@@ -83,10 +83,16 @@ text_of(GMimeTextPart *tp, size_t *len)
 	GByteArray *ba;
 	char *text = NULL;
 	iconv_t cd;
+	guint i;
 
 	ba = part_bytes(GMIME_PART(tp), &stream);
 	if (ba == NULL)
 		goto cleanup;
+	/* a NUL (quoted-printable "=00") would end the text early after
+	 * the charset conversion: text has no use for one */
+	for (i = 0; i < ba->len; i++)
+		if (ba->data[i] == '\0')
+			ba->data[i] = ' ';
 	if (charset == NULL && str_ifind((const char *)ba->data, ba->len, "\x1b$B", 3) != NULL)
 		charset = "iso-2022-jp";
 	if (charset == NULL || g_ascii_strcasecmp(charset, "utf-8") == 0 ||
@@ -196,7 +202,9 @@ keep_bytes(struct msgview *v, bounce_ctx *ctx, GMimePart *part,
 	GByteArray *ba = part_bytes(part, &stream);
 	size_t len;
 
-	if (ba != NULL) {
+	/* an empty part (Gmail sends empty delivery-status parts) has no
+	 * data pointer at all */
+	if (ba != NULL && ba->data != NULL) {
 		len = ba->len;
 		if (len > ctx->limits.max_text_bytes) {
 			len = ctx->limits.max_text_bytes;
@@ -223,9 +231,10 @@ keep_message_headers(struct msgview *v, GMimeMessage *m, unsigned int depth)
 }
 
 /*
- * A multipart whose boundary never occurs (old Sendmail bounces lost
- * their boundary lines on the way) has all its body in the prologue:
- * read that as the text.
+ * A multipart whose boundary never occurs (a header edited by hand or by
+ * a relay, a boundary cut short) has no parts: GMime leaves the whole
+ * body in the prologue.  Keep it as text, so the readers of inline
+ * delivery-status fields and of human-readable text still see it.
  */
 static void
 keep_prologue(struct msgview *v, bounce_ctx *ctx, GMimeMultipart *mp,
@@ -242,6 +251,8 @@ keep_prologue(struct msgview *v, bounce_ctx *ctx, GMimeMultipart *mp,
 		view_error(v, "decoded text over max_text_bytes; the rest "
 		    "was not read");
 	}
+	if (len == 0)
+		return;
 	v->text_bytes += len;
 	keep_part(v, PART_TEXT, pro, len, depth);
 }
@@ -269,11 +280,11 @@ walk(struct msgview *v, bounce_ctx *ctx, GMimeObject *obj,
 	v->walked++;
 	if (GMIME_IS_MULTIPART(obj)) {
 		n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
-		if (n == 0)
-			keep_prologue(v, ctx, GMIME_MULTIPART(obj), depth);
 		for (i = 0; i < n; i++)
 			walk(v, ctx, g_mime_multipart_get_part(
 			    GMIME_MULTIPART(obj), i), depth + 1);
+		if (n == 0)
+			keep_prologue(v, ctx, GMIME_MULTIPART(obj), depth);
 		return;
 	}
 	if (GMIME_IS_MESSAGE_PART(obj)) {

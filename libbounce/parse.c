@@ -146,14 +146,6 @@ kind_of_action(const char *action)
 	return BOUNCE_KIND_BOUNCE;
 }
 
-/* x.0.0, or only "the sending MTA gave up": less specific than a reply. */
-static int
-status_generic(const char *s)
-{
-	return s == NULL || strcmp(s + 1, ".0.0") == 0 ||
-	    strcmp(s + 1, ".4.7") == 0;
-}
-
 /* Neither subject nor detail is 0 ("5.7.1", "4.2.2"): a code that names
  * a cause.  The remote server's own code of this kind wins over the
  * sending MTA's translation of its reply ("Status: 5.1.1" for "550 5.7.1
@@ -165,6 +157,55 @@ status_specific(const char *s)
 
 	return dot != NULL && dot[1] != '0' && (dot = strchr(dot + 1, '.')) !=
 	    NULL && !(dot[1] == '0' && dot[2] == '\0');
+}
+
+/*
+ * The status to report (TAXONOMY.md "Which status code to report"): the
+ * Status field, unless it is generic (x.0.0, or x.4.7 "gave up") and the
+ * quoted reply says more, or unless it only differs from the quoted
+ * reply's code in its class while the reply's own code agrees with the
+ * quoted one (Postfix writes 4.x.x for a 5xx greeting it will retry
+ * elsewhere; the remote's 5.5.0 says why).
+ */
+static const char *
+choose_status(struct pstate *st, bounce_recipient *rc, const struct diag *d)
+{
+	const char *s = rc->dsn_status, *diag = rc->diagnostic;
+	char spec[16];
+	int code;
+
+	if (s == NULL || (diag_status_generic(s) && d->enhanced[0] != '\0' &&
+	    !diag_status_generic(d->enhanced)))
+		s = d->enhanced[0] != '\0' ? report_strz(st->r, d->enhanced) :
+		    rc->dsn_status;
+	else if (d->enhanced[0] != '\0' && status_specific(d->enhanced) &&
+	    strcmp(d->enhanced, s) != 0)
+		s = report_strz(st->r, d->enhanced);
+	else if (d->enhanced[0] != '\0' && d->enhanced[0] != s[0] &&
+	    strcmp(d->enhanced + 1, s + 1) == 0 &&
+	    d->code / 100 == d->enhanced[0] - '0')
+		s = report_strz(st->r, d->enhanced);
+	/* a later, specific code in the diagnostic: "554 4.4.7 Message
+	 * expired ... <421 4.4.2 Connection timed out>"; the reply code
+	 * beside it is the remote's, the first one the relay's own */
+	if (diag_status_generic(s) && diag != NULL &&
+	    diag_specific_status(spec, sizeof(spec), &code, diag,
+	    strlen(diag)) >= 0) {
+		s = report_strz(st->r, spec);
+		if (code != 0)
+			rc->reply_code = code;
+	}
+	/* or in what the human-readable part says about the recipient:
+	 * Exchange lists every attempt there, the last one "4.4.7
+	 * QUEUE.Expired" in the DSN, the cause ("441 4.4.1") before it */
+	if (diag_status_generic(s) && rc->address != NULL &&
+	    text_specific_status(st, rc->address, spec, sizeof(spec),
+	    &code)) {
+		s = report_strz(st->r, spec);
+		if (code != 0)
+			rc->reply_code = code;
+	}
+	return s;
 }
 
 static void
@@ -184,17 +225,8 @@ finish_recipient(struct pstate *st, bounce_recipient *rc)
 		rc->phase = d.phase;
 	if (rc->phase == BOUNCE_PHASE_NONE)
 		rc->phase = text_phase_near(st, rc->address);
-	if (rc->status == NULL) {
-		if (rc->dsn_status == NULL ||
-		    (status_generic(rc->dsn_status) && d.enhanced[0] != '\0' &&
-		    !status_generic(d.enhanced)) ||
-		    (status_specific(d.enhanced) &&
-		    strcmp(d.enhanced, rc->dsn_status) != 0))
-			rc->status = d.enhanced[0] != '\0' ?
-			    report_strz(st->r, d.enhanced) : rc->dsn_status;
-		else
-			rc->status = rc->dsn_status;
-	}
+	if (rc->status == NULL)
+		rc->status = choose_status(st, rc, &d);
 	if (rc->kind == BOUNCE_KIND_UNKNOWN)
 		rc->kind = kind_of_action(rc->action);
 	if (rc->kind == BOUNCE_KIND_DELIVERED ||

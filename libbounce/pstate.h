@@ -80,6 +80,11 @@ size_t text_find_cut_lower(const char *lower, size_t len);
 long text_find(const struct pstate *st, const char *lower_word);
 /* text.c: fill a recipient's missing diagnostic from the text. */
 void text_fill_diagnostic(struct pstate *st, bounce_recipient *rc);
+/* text.c: a specific enhanced code (not x.0.0 or x.4.7) in the text's
+ * paragraphs about addr, into out (size >= 16), the reply code beside it
+ * in *code; 1 when there is one. */
+int text_specific_status(const struct pstate *st, const char *addr,
+    char *out, size_t outlen, int *code);
 /* text.c: the SMTP phase the text names near an address, or NONE. */
 bounce_phase text_phase_near(const struct pstate *st, const char *addr);
 /* text.c: 1 when the message looks like a bounce (sender, subject). */

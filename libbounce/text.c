@@ -58,6 +58,7 @@ static const char *const cut_markers[] = {
 	"------- returned message --------",
 	"----- message header follows -----",
 	"--- message text follows:",	/* Exim 3 */
+	"original message headers:",	/* Exchange 2007+, Office 365 */
 };
 
 /* Start of the line holding p. */
@@ -468,6 +469,73 @@ text_read(struct pstate *st)
 	return found > 0;
 }
 
+/*
+ * The end of what the text says about the recipient whose address ends
+ * at start: the rest of the line and the lines up to a blank one or to
+ * the next recipient's line (Exim, mail.ru list them without blank lines
+ * between), at most DIAG_LINES lines.
+ */
+static const char *
+paragraph_end(const struct pstate *st, const char *start, const char *addr,
+    size_t alen)
+{
+	const char *eol, *end = st->text + st->text_cut;
+	int lines;
+
+	for (eol = start, lines = 0; eol < end && lines < DIAG_LINES;
+	    lines++) {
+		const char *nl = memchr(eol, '\n', (size_t)(end - eol));
+		const char *q, *a;
+		size_t al;
+		int blank = 1;
+
+		if (nl == NULL)
+			nl = end;
+		for (q = eol; q < nl; q++)
+			if (!str_is_space(*q))
+				blank = 0;
+		if (blank && lines > 0)
+			break;
+		if (lines > 0 && (a = lead_address(eol, nl, &al)) != NULL &&
+		    (al != alen || !str_istarts(a, al, addr)))
+			break;
+		eol = nl < end ? nl + 1 : nl;
+	}
+	return eol;
+}
+
+/*
+ * The paragraph just before the line at ls, when it introduces a list of
+ * recipients ("Unable to deliver message to the following recipients,
+ * due to being unable to connect successfully to the destination mail
+ * server.", Hotmail): its start, and its end in *pend; else NULL.
+ */
+static const char *
+intro_paragraph(const struct pstate *st, const char *ls, const char **pend)
+{
+	const char *p = ls, *e, *s;
+	int lines = 0;
+
+	while (p > st->text && str_is_space(p[-1]))
+		p--;
+	e = p;
+	while (p > st->text && lines < DIAG_LINES) {
+		s = line_start(st->text, p - 1);
+		if (s == p - 1 || (p - s <= 2 && str_is_space(*s)))
+			break;	/* a blank line */
+		p = s;
+		lines++;
+	}
+	/* not a bare heading: "----- The following addresses had
+	 * permanent fatal errors -----", "... failed permanently:" */
+	if (e <= p || *p == '-' || e[-1] == ':' || e[-1] == '-' ||
+	    str_find(st->lower + (p - st->text), (size_t)(e - p),
+	    "following", 9) == NULL)
+		return NULL;
+	*pend = e;
+	return p;
+}
+
 /* A diagnostic that says nothing: absent, empty, or no letter at all
  * (Sendmail's "X-Unix; 77" exit codes). */
 static int
@@ -504,6 +572,17 @@ starts_with_address(const char *p, const char *eol)
 	return q > p && q < eol && *q == '@';
 }
 
+/* 1 when the rest of the line at p has a letter or a digit. */
+static int
+words_after(const char *p, const char *end)
+{
+	for (; p < end && *p != '\n'; p++)
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    str_is_digit(*p))
+			return 1;
+	return 0;
+}
+
 /*
  * The lines about the address at p: the rest of its line and the lines
  * after it up to a blank one (DIAG_LINES at most), from the line's start
@@ -519,11 +598,20 @@ lines_about(const struct pstate *st, const char *p, size_t alen,
 	struct diag d;
 	int lines;
 
+	const char *a;
+	size_t al;
+
 	if (p - ls <= 24 && p > ls) {
 		diag_analyze(&d, ls, (size_t)(p - ls));
 		if (d.code >= 200)
 			start = ls;
 	}
+	/* inside a sentence that goes on after the address ("Your message
+	 * wasn't delivered to x because ...", "after RCPT TO:<x>: 550 ..."):
+	 * the sentence from the line's start */
+	if (p > ls && (a = lead_address(ls, p + alen, &al)) != p &&
+	    words_after(p + alen, end))
+		start = ls;
 	for (eol = p + alen, lines = 0; eol < end && lines < DIAG_LINES;
 	    lines++) {
 		const char *nl = memchr(eol, '\n', (size_t)(end - eol));
@@ -537,8 +625,11 @@ lines_about(const struct pstate *st, const char *p, size_t alen,
 				blank = 0;
 		if (blank && lines > 0)
 			break;
-		/* the next recipient's line ("bob@example.org: 550 ...") */
-		if (lines > 0 && starts_with_address(eol, nl))
+		/* the next recipient's line ("bob@example.org: 550 ...",
+		 * "Recipient: bob@example.org") */
+		if (lines > 0 && (starts_with_address(eol, nl) ||
+		    ((a = lead_address(eol, nl, &al)) != NULL &&
+		    (al != alen || !str_istarts(a, al, p)))))
 			break;
 		eol = nl < end ? nl + 1 : nl;
 	}
@@ -660,8 +751,39 @@ text_fill_diagnostic(struct pstate *st, bounce_recipient *rc)
 	 * full" above "target mail address: x") */
 	if (best == NULL && first != NULL)
 		best = paragraph_of(st, first, alen, &best_len);
+	/* the sentence that introduced the list the address is in */
+	if (best == NULL && first != NULL && (p = intro_paragraph(st,
+	    line_start(st->text, first), &eol)) != NULL) {
+		best = p;
+		best_len = (size_t)(eol - p);
+	}
 	if (best != NULL)
 		rc->diagnostic = report_str(st->r, best, best_len);
+}
+
+int
+text_specific_status(const struct pstate *st, const char *addr, char *out,
+    size_t outlen, int *code)
+{
+	const char *p, *eol, *ls, *a, *end = st->text + st->text_cut;
+	size_t alen = strlen(addr), al;
+	int i;
+
+	*code = 0;
+	p = str_ifind(st->text, st->text_cut, addr, alen);
+	for (i = 0; p != NULL && i < 8; i++) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		ls = line_start(st->text, p);
+		if ((a = lead_address(ls, eol != NULL ? eol : end, &al)) ==
+		    p) {
+			eol = paragraph_end(st, p + alen, addr, alen);
+			if (diag_specific_status(out, outlen, code, p + alen,
+			    (size_t)(eol - p - alen)) >= 0)
+				return 1;
+		}
+		p = str_ifind(p + alen, (size_t)(end - p - alen), addr, alen);
+	}
+	return 0;
 }
 
 bounce_phase
