@@ -121,8 +121,8 @@ domain_char(unsigned char c)
  * Find the next address in [p, end): returns its start and sets *len, or
  * NULL.  The domain needs a dot (or an address literal).
  */
-static const char *
-next_address(const char *p, const char *end, size_t *len)
+const char *
+text_next_address(const char *p, const char *end, size_t *len)
 {
 	const char *at, *s, *e;
 
@@ -219,7 +219,7 @@ lead_address(const char *line, const char *eol, size_t *len)
 	while (p < eol && (*p == ' ' || *p == '\t' || *p == '<' ||
 	    *p == '"' || *p == '\'' || *p == '('))
 		p++;
-	a = next_address(p, eol, len);
+	a = text_next_address(p, eol, len);
 	return a == p ? a : NULL;
 }
 
@@ -341,7 +341,7 @@ read_reply_addresses(struct pstate *st, const char *text, size_t len)
 		    NULL) {
 			const char *p = line;
 
-			while ((a = next_address(p, eol, &alen)) != NULL) {
+			while ((a = text_next_address(p, eol, &alen)) != NULL) {
 				p = a + alen;
 				if (excluded(st, a, alen))
 					continue;
