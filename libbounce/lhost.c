@@ -18,6 +18,12 @@ static const struct lhost *const lhosts[] = {
 	&lhost_domino,
 	&lhost_notes,
 	&lhost_interscan,
+	&lhost_mfilter,
+	&lhost_mimecast,
+	&lhost_x3,
+	&lhost_x6,
+	/* a bounce attached to a notice: after everything else */
+	&lhost_forwarded,
 	NULL
 };
 

@@ -30,6 +30,11 @@ extern const struct lhost lhost_imail;
 extern const struct lhost lhost_domino;
 extern const struct lhost lhost_notes;
 extern const struct lhost lhost_interscan;
+extern const struct lhost lhost_mfilter;
+extern const struct lhost lhost_mimecast;
+extern const struct lhost lhost_x3;
+extern const struct lhost lhost_x6;
+extern const struct lhost lhost_forwarded;
 
 /* Helpers for modules. */
 

@@ -333,6 +333,57 @@ mime_view_open(struct msgview *v, bounce_ctx *ctx, const char *buf,
 	return BOUNCE_OK;
 }
 
+int
+mime_view_open_attached(struct msgview *out, const struct msgview *v,
+    bounce_ctx *ctx)
+{
+	GMimeMessage *inner = NULL;
+	GMimeObject *top, *part;
+	GMimeContentType *ct;
+	char *head;
+	int i, n;
+
+	memset(out, 0, sizeof(*out));
+	arena_init(&out->arena);
+	out->head = "";
+	if (v->message == NULL)
+		return BOUNCE_ENOTFOUND;
+	top = g_mime_message_get_mime_part(GMIME_MESSAGE(v->message));
+	if (top == NULL || !GMIME_IS_MULTIPART(top))
+		return BOUNCE_ENOTFOUND;
+	n = g_mime_multipart_get_count(GMIME_MULTIPART(top));
+	for (i = 0; i < n && inner == NULL; i++) {
+		part = g_mime_multipart_get_part(GMIME_MULTIPART(top), i);
+		if (GMIME_IS_MESSAGE_PART(part))
+			inner = g_mime_message_part_get_message(
+			    GMIME_MESSAGE_PART(part));
+	}
+	if (inner == NULL)
+		return BOUNCE_ENOTFOUND;
+	/* GMime parsed the attached message with the rest: no new parse */
+	g_object_ref(inner);
+	out->message = inner;
+	head = g_mime_object_get_headers(GMIME_OBJECT(inner), NULL);
+	if (head != NULL && (out->head = arena_strdup(&out->arena, head)) !=
+	    NULL)
+		out->head_len = strlen(out->head);
+	else
+		out->head = "";
+	g_free(head);
+	top = g_mime_message_get_mime_part(inner);
+	if (top != NULL && GMIME_IS_MULTIPART(top)) {
+		out->multipart = 1;
+		ct = g_mime_object_get_content_type(top);
+		out->report_type = g_mime_content_type_get_parameter(ct,
+		    "report-type");
+	}
+	/* the outer walk's counts go on: the limits hold for both */
+	out->walked = v->walked;
+	out->text_bytes = v->text_bytes;
+	walk(out, ctx, top, 1);
+	return BOUNCE_OK;
+}
+
 void
 mime_view_close(struct msgview *v)
 {

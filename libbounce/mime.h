@@ -59,6 +59,16 @@ int mime_view_open(struct msgview *v, bounce_ctx *ctx, const char *buf,
     size_t len);
 void mime_view_close(struct msgview *v);
 
+/*
+ * A view of the first message/rfc822 part at the top level of v: a notice
+ * that wraps a whole bounce (some gateways forward the MTA's bounce as an
+ * attachment).  Walked like v, its parts counted against the same limits.
+ * BOUNCE_ENOTFOUND when there is none; close it with mime_view_close()
+ * either way.
+ */
+int mime_view_open_attached(struct msgview *out, const struct msgview *v,
+    bounce_ctx *ctx);
+
 /* A top-level header's raw value (unfolded by GMime), or NULL. */
 const char *mime_header(const struct msgview *v, const char *name);
 /* The decoded Subject (RFC 2047) or NULL; allocated in v->arena. */

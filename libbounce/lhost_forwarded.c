@@ -1,0 +1,53 @@
+/*
+ * lhost_forwarded.c - a notice that forwards a whole bounce as an
+ * attachment: Trend Micro's mail gateways (To: "NotificationRecipients",
+ * X-TM-AS-MML) send "Mail Delivery Subsystem" notices whose own text
+ * lists no address, with the MTA's RFC 3464 bounce attached as
+ * message/rfc822 (Sisimai calls the layout X5).  When the outer message
+ * looks like a bounce and its attached message is a delivery-status
+ * report, that report's recipients are the failed ones.
+ *
+ * Tried last: a bounce that returns the original message carries no
+ * report inside it, and every other reader has had its chance.
+ */
+#include <string.h>
+
+#include "lhost.h"
+
+static int
+forwarded_detect(const struct pstate *st)
+{
+	const struct part *p;
+	unsigned int i;
+
+	if (!st->v->multipart || !text_looks_like_bounce(st))
+		return 0;
+	for (i = 0; i < st->v->nparts; i++) {
+		p = &st->v->parts[i];
+		if (p->role == PART_HEADERS && p->depth == 1 &&
+		    str_ifind_z(p->data, p->len, "multipart/report") != NULL &&
+		    str_ifind_z(p->data, p->len, "delivery-status") != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+forwarded_read(struct pstate *st)
+{
+	struct msgview inner;
+	unsigned int i;
+	int n = 0;
+
+	if (mime_view_open_attached(&inner, st->v, st->ctx) == BOUNCE_OK)
+		for (i = 0; i < inner.nparts; i++)
+			if (inner.parts[i].role == PART_DSN ||
+			    inner.parts[i].role == PART_GLOBAL_DSN)
+				n += dsn_read(st, inner.parts[i].data,
+				    inner.parts[i].len);
+	mime_view_close(&inner);
+	return n;
+}
+
+const struct lhost lhost_forwarded = { "forwarded", forwarded_detect,
+	forwarded_read };
