@@ -57,6 +57,8 @@ static const char *const cut_markers[] = {
 	"the text you sent follows",
 	"------- returned message --------",
 	"----- message header follows -----",
+	/* Exim-based MXLogic, then a rule line, then the headers */
+	"included is a copy of the message header",
 };
 
 /* Start of the line holding p. */
@@ -191,6 +193,7 @@ static const char *const lead_labels[] = {
 	"failed address:", "invalid recipient:", "unknown recipient:",
 	"recipient address:", "destinataire:", "empf\xc3\xa4nger:",
 	"delivery to:", "could not be delivered to:", "mailbox:",
+	"delivery failed:",
 	"user:", "for", "to",
 };
 
@@ -221,6 +224,38 @@ lead_address(const char *line, const char *eol, size_t *len)
 		p++;
 	a = text_next_address(p, eol, len);
 	return a == p ? a : NULL;
+}
+
+/* 1 when [p, eol) holds nothing but one address in <>, after the '>' or
+ * ':' that closes the address before it. */
+static int
+only_address(const char *p, const char *eol)
+{
+	const char *a;
+	size_t alen;
+
+	while (p < eol && (*p == '>' || *p == ':' || *p == ' ' || *p == '\t'))
+		p++;
+	while (eol > p && str_is_space(eol[-1]))
+		eol--;
+	if (eol - p < 3 || *p != '<' || eol[-1] != '>')
+		return 0;
+	a = text_next_address(p + 1, eol, &alen);
+	return a == p + 1 && a + alen == eol - 1;
+}
+
+/* A heading rule such as "----- Transcript of session follows -----" or
+ * "=====": it says what follows, it is no diagnostic. */
+static int
+separator(const char *line, const char *eol)
+{
+	while (line < eol && str_is_space(*line))
+		line++;
+	while (eol > line && str_is_space(eol[-1]))
+		eol--;
+	return eol - line >= 3 && ((line[0] == '-' && line[1] == '-' &&
+	    line[2] == '-' && eol[-1] == '-') || (line[0] == '=' &&
+	    line[1] == '=' && line[2] == '=' && eol[-1] == '='));
 }
 
 struct block {
@@ -302,12 +337,15 @@ read_lead_lines(struct pstate *st, const char *text, size_t len)
 				b.diag = a + alen;
 				b.diag_end = eol;
 				b.lines = 1;
-				/* just a closing '>' or ':' */
-				if (eol - b.diag <= 2)
+				/* just a closing '>' or ':', or the address
+				 * again: "addr <addr>" */
+				if (eol - b.diag <= 2 ||
+				    only_address(b.diag, eol))
 					b.diag = NULL;
 			}
 			found++;
-		} else if (b.addr != NULL && b.lines < DIAG_LINES) {
+		} else if (b.addr != NULL && b.lines < DIAG_LINES &&
+		    !separator(line, eol)) {
 			if (b.diag == NULL)
 				b.diag = line;
 			b.diag_end = eol;
