@@ -416,6 +416,39 @@ text_read(struct pstate *st)
 }
 
 /*
+ * Where the text names the address, leaving out the header fields it
+ * quotes ("To: addr" in "This report relates to a message you sent with
+ * the following header fields:"), which say nothing of the failure.
+ */
+static const char *
+address_mention(const struct pstate *st, const char *addr, size_t alen)
+{
+	static const char *const fields[] = {
+		"to:", "cc:", "bcc:", "from:", "reply-to:", "sender:",
+		"delivered-to:", "x-original-to:", "envelope-to:",
+	};
+	const char *p = st->text, *end = st->text + st->text_cut, *ls;
+	size_t i;
+	int tries;
+
+	for (tries = 0; tries < 16 && p < end; tries++) {
+		p = str_ifind(p, (size_t)(end - p), addr, alen);
+		if (p == NULL)
+			return NULL;
+		ls = line_start(st->text, p);
+		while (ls < p && (*ls == ' ' || *ls == '\t'))
+			ls++;
+		for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+			if (str_istarts(ls, (size_t)(p - ls), fields[i]))
+				break;
+		if (i == sizeof(fields) / sizeof(fields[0]))
+			return p;
+		p += alen;
+	}
+	return NULL;
+}
+
+/*
  * A recipient with no diagnostic of its own (a DSN without
  * Diagnostic-Code, X-Failed-Recipients alone): find the lines about it in
  * the text, or else the text's quoted SMTP reply.
@@ -430,7 +463,7 @@ text_fill_diagnostic(struct pstate *st, bounce_recipient *rc)
 
 	if (rc->diagnostic != NULL || st->text_cut == 0)
 		return;
-	p = str_ifind(st->text, st->text_cut, rc->address, alen);
+	p = address_mention(st, rc->address, alen);
 	if (p != NULL) {
 		start = p + alen;
 		/* the rest of the line and the lines up to a blank one */
