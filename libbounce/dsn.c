@@ -55,11 +55,17 @@ dsn_commit(struct pstate *st, const struct dsn_rcpt *d)
 {
 	bounce_recipient *rc = NULL;
 	struct span addr, type;
+	const char *jis;
+	size_t jis_len;
 	char code[16];
 
 	if (d->final.p != NULL) {
 		addr = typed_value(d->final, NULL);
-		rc = report_add(st->r, addr.p, addr.n, 1);
+		/* "@relay:user@host", an RFC 821 source route (Sun/Oracle
+		 * Messaging Server writes its LMTP route so): the
+		 * Original-Recipient names the mailbox */
+		if (addr.n == 0 || addr.p[0] != '@' || d->original.p == NULL)
+			rc = report_add(st->r, addr.p, addr.n, 1);
 	}
 	if (rc == NULL && d->actual.p != NULL) {
 		addr = typed_value(d->actual, NULL);
@@ -100,6 +106,12 @@ dsn_commit(struct pstate *st, const struct dsn_rcpt *d)
 	}
 	if (d->diag.p != NULL && rc->diagnostic == NULL) {
 		addr = typed_value(d->diag, &type);
+		/* Japanese servers (Domino, Notes) write ISO-2022-JP here */
+		if (addr.n > 0 && (jis = mime_jis_to_utf8(&st->r->arena, addr.p,
+		    addr.n, &jis_len)) != NULL) {
+			addr.p = jis;
+			addr.n = jis_len;
+		}
 		if (addr.n > 0) {
 			rc->diagnostic = report_str(st->r, addr.p, addr.n);
 			if (type.n > 0) {

@@ -384,6 +384,28 @@ mime_view_open_attached(struct msgview *out, const struct msgview *v,
 	return BOUNCE_OK;
 }
 
+const char *
+mime_jis_to_utf8(struct arena *a, const char *p, size_t n, size_t *outlen)
+{
+	const char *out = NULL;
+	iconv_t cd;
+	char *u;
+
+	if (str_ifind(p, n, "\x1b$B", 3) == NULL &&
+	    str_ifind(p, n, "\x1b$@", 3) == NULL)
+		return NULL;
+	if ((cd = g_mime_iconv_open("UTF-8", "iso-2022-jp")) == (iconv_t)-1)
+		return NULL;
+	u = g_mime_iconv_strndup(cd, p, n);
+	g_mime_iconv_close(cd);
+	if (u != NULL) {
+		*outlen = strlen(u);
+		out = arena_strndup(a, u, *outlen);
+	}
+	g_free(u);
+	return out;
+}
+
 void
 mime_view_close(struct msgview *v)
 {

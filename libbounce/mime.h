@@ -69,6 +69,15 @@ void mime_view_close(struct msgview *v);
 int mime_view_open_attached(struct msgview *out, const struct msgview *v,
     bounce_ctx *ctx);
 
+/*
+ * p[0..n) converted from ISO-2022-JP into a (UTF-8, length in *outlen)
+ * when it holds ISO-2022-JP escapes; NULL when it does not or cannot be
+ * converted.  Japanese servers write their text so in fields that should
+ * be ASCII (a delivery-status part's Diagnostic-Code).
+ */
+const char *mime_jis_to_utf8(struct arena *a, const char *p, size_t n,
+    size_t *outlen);
+
 /* A top-level header's raw value (unfolded by GMime), or NULL. */
 const char *mime_header(const struct msgview *v, const char *name);
 /* The decoded Subject (RFC 2047) or NULL; allocated in v->arena. */
