@@ -215,6 +215,30 @@ keep_message_headers(struct msgview *v, GMimeMessage *m, unsigned int depth)
 	g_free(head);
 }
 
+/*
+ * A multipart whose boundary never occurs (PMDF and old Messaging Server
+ * declare one and then write the report as plain text) has no parts:
+ * GMime keeps the whole body as the prologue, which is then the text.
+ */
+static void
+keep_prologue(struct msgview *v, bounce_ctx *ctx, GMimeMultipart *mp,
+    unsigned int depth)
+{
+	const char *pro = g_mime_multipart_get_prologue(mp);
+	size_t len, room;
+
+	if (pro == NULL || (len = strlen(pro)) == 0)
+		return;
+	room = ctx->limits.max_text_bytes - v->text_bytes;
+	if (len > room) {
+		len = room;
+		view_error(v, "decoded text over max_text_bytes; the rest "
+		    "was not read");
+	}
+	v->text_bytes += len;
+	keep_part(v, PART_TEXT, pro, len, depth);
+}
+
 static void
 walk(struct msgview *v, bounce_ctx *ctx, GMimeObject *obj,
     unsigned int depth)
@@ -238,6 +262,8 @@ walk(struct msgview *v, bounce_ctx *ctx, GMimeObject *obj,
 	v->walked++;
 	if (GMIME_IS_MULTIPART(obj)) {
 		n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
+		if (n == 0)
+			keep_prologue(v, ctx, GMIME_MULTIPART(obj), depth);
 		for (i = 0; i < n; i++)
 			walk(v, ctx, g_mime_multipart_get_part(
 			    GMIME_MULTIPART(obj), i), depth + 1);
