@@ -232,6 +232,12 @@ dsn_read_inline(struct pstate *st)
 	}
 	if (start == NULL)
 		return 0;
+	/* Action and Status may come before the recipient fields in the
+	 * block (PMDF): look from the block's first line */
+	while (start > text && !(start[-1] == '\n' && start - 1 > text &&
+	    (start[-2] == '\n' || (start[-2] == '\r' && start - 2 > text &&
+	    start[-3] == '\n'))))
+		start--;
 	if (str_ifind_z(start, (size_t)(text + len - start), "Status:") ==
 	    NULL && str_ifind_z(start, (size_t)(text + len - start),
 	    "Action:") == NULL)
