@@ -39,6 +39,11 @@ keep_part(struct msgview *v, enum part_role role, const char *data,
 		    "(32); the rest are ignored");
 		return;
 	}
+	/* an empty part's GByteArray has no data at all */
+	if (data == NULL || len == 0) {
+		data = "";
+		len = 0;
+	}
 	if ((copy = arena_strndup(&v->arena, data, len)) == NULL)
 		return;
 	p = &v->parts[v->nparts++];
