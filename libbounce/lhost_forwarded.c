@@ -32,6 +32,33 @@ forwarded_detect(const struct pstate *st)
 	return 0;
 }
 
+/*
+ * The original message's fields were read from the attached bounce's own
+ * headers; read them again from the headers the attached bounce returns.
+ */
+static void
+reread_original(struct pstate *st, struct msgview *inner)
+{
+	static const bounce_field fields[] = {
+		BOUNCE_FIELD_MESSAGE_ID, BOUNCE_FIELD_LIST_ID,
+		BOUNCE_FIELD_ORIGINAL_FROM, BOUNCE_FIELD_ORIGINAL_TO,
+		BOUNCE_FIELD_ORIGINAL_SUBJECT, BOUNCE_FIELD_CAMPAIGN_ID,
+	};
+	struct pstate sub = *st;
+	size_t i;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		st->r->fields[fields[i]] = NULL;
+	sub.v = inner;
+	sub.text = "";
+	sub.text_len = sub.text_cut = 0;
+	sub.orig_head = NULL;
+	sub.orig_head_len = 0;
+	/* sub.orig_head points into the inner view, closed after this:
+	 * st keeps its own */
+	original_read(&sub);
+}
+
 static int
 forwarded_read(struct pstate *st)
 {
@@ -39,12 +66,15 @@ forwarded_read(struct pstate *st)
 	unsigned int i;
 	int n = 0;
 
-	if (mime_view_open_attached(&inner, st->v, st->ctx) == BOUNCE_OK)
+	if (mime_view_open_attached(&inner, st->v, st->ctx) == BOUNCE_OK) {
 		for (i = 0; i < inner.nparts; i++)
 			if (inner.parts[i].role == PART_DSN ||
 			    inner.parts[i].role == PART_GLOBAL_DSN)
 				n += dsn_read(st, inner.parts[i].data,
 				    inner.parts[i].len);
+		if (n > 0)
+			reread_original(st, &inner);
+	}
 	mime_view_close(&inner);
 	return n;
 }
