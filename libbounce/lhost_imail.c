@@ -62,12 +62,14 @@ heading(const char *t, size_t n)
 	return -1;
 }
 
-/* Strip the "550-" of a multi-line reply's continuation lines. */
+/* A multi-line reply as one: "550-text" "550 more" -> "550 text more". */
 static void
 reply_add(struct lhost_diag *d, const char *t, size_t n)
 {
-	if (d->len > 0 && n > 4 && str_is_digit(t[0]) && str_is_digit(t[1]) &&
+	if (n > 4 && str_is_digit(t[0]) && str_is_digit(t[1]) &&
 	    str_is_digit(t[2]) && (t[3] == '-' || t[3] == ' ')) {
+		if (d->len == 0)
+			lhost_diag_add(d, t, 3);
 		t += 4;
 		n -= 4;
 	}
