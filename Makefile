@@ -5,6 +5,7 @@
 #   make demo       install what is missing, build, run the main job
 #   make eval       accuracy on ../shared/corpus (skipped without ../shared)
 #   make bench      speed against GMime-only and Sisimai baselines
+#   make bench-classify  ns per classification, ms per context
 #   make SAN=1 ...  the same with AddressSanitizer and UBSan
 #   make memcheck   valgrind over the parse of every fixture
 #   make lint       exported symbols, banned functions, formatting
@@ -74,7 +75,8 @@ TEST_SUPPORT := $(patsubst %.c,$(B)/%.o,$(wildcard tests/support/*.c))
 # objects are kept between runs
 .SECONDARY:
 
-.PHONY: all deps check test demo eval bench memcheck lint clean FORCE
+.PHONY: all deps check test demo eval bench bench-classify memcheck lint \
+	clean FORCE
 
 all: bounced/bounced $(B)/libbounce.so
 
@@ -153,6 +155,15 @@ bench:
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory $(B)/bench/gmime_baseline
 	@sh bench/run.sh $(B) $(SHARED)
+
+# the classifier's speed: ns per classification, ms per context
+$(B)/bench/classify_bench: bench/classify_bench.c $(B)/libbounce.a
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(BIN_CFLAGS) -o $@ $< \
+		$(B)/libbounce.a $(LDFLAGS) $(BIN_LIBS)
+
+bench-classify: $(B)/bench/classify_bench
+	@$(B)/bench/classify_bench tests/fixtures/classify/cases.jsonl
 
 $(B)/bench/%: bench/%.c
 	@mkdir -p $(@D)

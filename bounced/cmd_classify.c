@@ -20,6 +20,7 @@
 
 #include "bounce.h"
 #include "commands.h"
+#include "config.h"
 #include "log.h"
 #include "output.h"
 #include "rulesload.h"
@@ -49,6 +50,7 @@ classify_usage(FILE *out)
 	    "too)\n"
 	    "  --mta HOST        the remote MTA\n"
 	    "  --rules FILE      load classification rules (repeatable)\n"
+	    "  --config FILE     configuration file (rules_file, limits)\n"
 	    "  --help            this text\n");
 }
 
@@ -170,11 +172,14 @@ cmd_classify(int argc, char **argv)
 		{ "text", required_argument, NULL, 't' },
 		{ "mta", required_argument, NULL, 'm' },
 		{ "rules", required_argument, NULL, 'r' },
+		{ "config", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bounce_smtp_result in = BOUNCE_SMTP_RESULT_INIT;
 	const char *rules[RULES_FILES_MAX];
+	const char *cfgpath = NULL;
+	struct config *cfg;
 	bounce_verdict v;
 	bounce_ctx *ctx;
 	size_t nrules = 0;
@@ -230,6 +235,9 @@ cmd_classify(int argc, char **argv)
 			}
 			rules[nrules++] = optarg;
 			break;
+		case 'C':
+			cfgpath = optarg;
+			break;
 		case 'h':
 			classify_usage(stdout);
 			return 0;
@@ -248,7 +256,11 @@ cmd_classify(int argc, char **argv)
 		    "one reply's --code/--text");
 		return EX_USAGE;
 	}
-	if ((status = rulesload_ctx(&ctx, rules, nrules)) != 0)
+	if ((status = config_from_args(&cfg, cfgpath)) != 0)
+		return status;
+	status = rulesload_ctx_config(&ctx, cfg, rules, nrules);
+	config_free(cfg);
+	if (status != 0)
 		return status;
 	if (!one) {
 		status = classify_stream(ctx);

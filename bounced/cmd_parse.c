@@ -13,6 +13,7 @@
 
 #include "bounce.h"
 #include "commands.h"
+#include "config.h"
 #include "input.h"
 #include "log.h"
 #include "output.h"
@@ -24,7 +25,7 @@ parse_usage(FILE *out)
 	fprintf(out,
 	    "usage: bounced parse [--json] [--rules FILE]... "
 	    "[--bounce-address ADDR]\n"
-	    "                     [--verp-separator C] FILE...\n\n"
+	    "                     [--verp-separator C] [-c FILE] FILE...\n\n"
 	    "Parse bounce messages and print one line per recipient.\n"
 	    "FILE is a message, an mbox (split at \"From \" lines) or - "
 	    "for stdin.\n\n"
@@ -34,7 +35,10 @@ parse_usage(FILE *out)
 	    "later wins)\n"
 	    "  --bounce-address A    the address the bounce was delivered "
 	    "to, for VERP\n"
-	    "  --verp-separator C    VERP separator (default +)\n"
+	    "  --verp-separator C    VERP separator (default: "
+	    "verp_separator, +)\n"
+	    "  -c, --config FILE     configuration file (rules_file, VERP, "
+	    "limits)\n"
 	    "  --help                this text\n");
 }
 
@@ -102,18 +106,22 @@ cmd_parse(int argc, char **argv)
 		{ "rules", required_argument, NULL, 'r' },
 		{ "bounce-address", required_argument, NULL, 'b' },
 		{ "verp-separator", required_argument, NULL, 's' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *rules[RULES_FILES_MAX];
 	struct parse_run run = { 0 };
 	bounce_parse_options defaults = BOUNCE_PARSE_OPTIONS_INIT;
+	const char *cfgpath = NULL;
+	struct config *cfg;
 	size_t nrules = 0;
 	int c, i, status = 0, st;
+	char verp_sep = 0;
 
 	run.opts = defaults;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "jr:b:s:h", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "jr:b:s:c:h", longopts, NULL)) !=
 	    -1) {
 		switch (c) {
 		case 'j':
@@ -136,7 +144,10 @@ cmd_parse(int argc, char **argv)
 				    "character, not '%s'", optarg);
 				return EX_USAGE;
 			}
-			run.opts.verp.separator = optarg[0];
+			verp_sep = optarg[0];
+			break;
+		case 'c':
+			cfgpath = optarg;
 			break;
 		case 'h':
 			parse_usage(stdout);
@@ -152,7 +163,14 @@ cmd_parse(int argc, char **argv)
 		parse_usage(stderr);
 		return EX_USAGE;
 	}
-	if ((status = rulesload_ctx(&run.ctx, rules, nrules)) != 0)
+	if ((status = config_from_args(&cfg, cfgpath)) != 0)
+		return status;
+	config_verp(&run.opts.verp, cfg);
+	if (verp_sep != 0)
+		run.opts.verp.separator = verp_sep;
+	status = rulesload_ctx_config(&run.ctx, cfg, rules, nrules);
+	config_free(cfg);
+	if (status != 0)
 		return status;
 	if (!run.json)
 		output_report_table_header(stdout);

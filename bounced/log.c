@@ -15,6 +15,7 @@
 static const char *log_progname = "bounced";
 static enum log_target log_target_now = LOG_TO_STDERR;
 static int log_verbose;
+static int log_facility = LOG_MAIL;
 
 void
 log_init(const char *progname, enum log_target target)
@@ -22,7 +23,13 @@ log_init(const char *progname, enum log_target target)
 	log_progname = progname;
 	log_target_now = target;
 	if (target == LOG_TO_SYSLOG)
-		openlog(progname, LOG_PID, LOG_MAIL);
+		openlog(progname, LOG_PID, log_facility);
+}
+
+void
+log_set_facility(int facility)
+{
+	log_facility = facility;
 }
 
 void

@@ -14,6 +14,9 @@
 enum log_target { LOG_TO_STDERR = 0, LOG_TO_SYSLOG };
 
 void log_init(const char *progname, enum log_target target);
+/* syslog facility for LOG_TO_SYSLOG (default LOG_MAIL); call before
+ * log_init(). */
+void log_set_facility(int facility);
 void log_set_verbose(int verbose);
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

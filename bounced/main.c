@@ -9,6 +9,7 @@
 
 #include "bounce.h"
 #include "commands.h"
+#include "config.h"
 #include "log.h"
 
 static const struct {
@@ -18,6 +19,7 @@ static const struct {
 } commands[] = {
 	{ "parse", cmd_parse, "read bounce messages and print what failed" },
 	{ "classify", cmd_classify, "classify SMTP replies" },
+	{ "config", cmd_config, "check and show the configuration" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -27,7 +29,7 @@ usage(FILE *out)
 {
 	size_t i;
 
-	fprintf(out, "usage: bounced COMMAND [OPTIONS] [ARGS]\n\n"
+	fprintf(out, "usage: bounced [-c FILE] COMMAND [OPTIONS] [ARGS]\n\n"
 	    "Bounce processing for mailing lists.\n\ncommands:\n");
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name,
@@ -42,6 +44,13 @@ main(int argc, char **argv)
 	size_t i;
 
 	log_init("bounced", LOG_TO_STDERR);
+	/* bounced -c FILE COMMAND: the config file for any command */
+	if (argc >= 3 && (strcmp(argv[1], "-c") == 0 ||
+	    strcmp(argv[1], "--config") == 0)) {
+		config_set_global_path(argv[2]);
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return EX_USAGE;

@@ -137,6 +137,11 @@ output_report_table(FILE *out, const char *file, unsigned long index,
 		snprintf(name, sizeof(name), "%s#%lu", file, index);
 	else
 		snprintf(name, sizeof(name), "%s", file);
+	/* a long name gets a line of its own, so the columns stay put */
+	if (strlen(name) > 28) {
+		fprintf(out, "%s\n", name);
+		name[0] = '\0';
+	}
 	if (n == 0) {
 		fprintf(out, "%-28s %-9s %s\n", name,
 		    bounce_kind_name(bounce_report_kind(report)),

@@ -19,4 +19,14 @@
  */
 int rulesload_ctx(bounce_ctx **out, const char *const *files, size_t n);
 
+struct config;
+
+/*
+ * The same with the limits of cfg, and the rules_file files of cfg loaded
+ * before files (so the files of the command line win).  A rules_file that
+ * cannot be read is a configuration error: EX_CONFIG.
+ */
+int rulesload_ctx_config(bounce_ctx **out, const struct config *cfg,
+    const char *const *files, size_t n);
+
 #endif

@@ -136,8 +136,9 @@ typedef struct bounce_ctx bounce_ctx;
 
 /*
  * Create a context.  limits may be NULL for the defaults; it is copied.
- * The built-in rules are loaded.  Initialises GMime (reference counted;
- * bounce_ctx_free() of the last context shuts it down).
+ * The built-in rules are loaded.  The first call initialises GMime, which
+ * then stays initialised for the life of the process (GMime cannot be
+ * initialised twice); make the first context before starting threads.
  */
 BOUNCE_EXTERN int bounce_ctx_new(bounce_ctx **out, const bounce_limits *limits);
 BOUNCE_EXTERN void bounce_ctx_free(bounce_ctx *ctx);
@@ -388,7 +389,9 @@ typedef enum {
 typedef struct bounce_log_reader bounce_log_reader;
 
 /* One delivery result.  Strings borrow from the reader, valid until the
- * next bounce_log_reader_feed() or _free(). */
+ * next bounce_log_reader_feed() or _free(); they are NULL when the line
+ * does not say, and valid UTF-8 (other bytes become '?').  New fields are
+ * only ever added at the end. */
 typedef struct {
 	bounce_log_status status;
 	const char *time;	/* as logged ("Nov 28 01:21:11" or ISO) */
@@ -403,12 +406,20 @@ typedef struct {
 	int code;
 	const char *enhanced;
 	const char *text;	/* the reply or failure text, one line */
+	const char *dsn;	/* the MTA's own status code (Postfix
+				 * "dsn=4.4.1"), NULL when not logged */
 } bounce_log_event;
 
 /*
  * A reader for one log stream.  It keeps a bounded map from queue id to
- * sender and message-id (Postfix logs these on earlier lines), so feed it
- * lines in log order.
+ * sender and message-id (Postfix and Exim log these on earlier lines), so
+ * feed it lines in log order.  The map holds at most 100,000 queue ids
+ * (the least recently seen is forgotten first) and drops one when the MTA
+ * logs that the message left the queue.
+ *
+ * A Postfix message that expired in the queue ("from=<...>,
+ * status=expired") gives a BOUNCE_LOG_BOUNCED event with recipient NULL:
+ * every recipient of queue_id still deferred has now failed.
  */
 BOUNCE_EXTERN int bounce_log_reader_new(bounce_log_reader **out,
     bounce_ctx *ctx, bounce_log_format format);
@@ -417,7 +428,9 @@ BOUNCE_EXTERN void bounce_log_reader_free(bounce_log_reader *reader);
 /*
  * Feed one line (without the newline).  Sets *out to an event and returns
  * BOUNCE_OK when the line is a delivery result; returns BOUNCE_ENOTFOUND
- * for other lines (they may still update the reader's state).
+ * for other lines (they may still update the reader's state), and
+ * BOUNCE_ELIMIT, with the detail in bounce_ctx_error(), for a line over
+ * 64 KiB, which is skipped.
  */
 BOUNCE_EXTERN int bounce_log_reader_feed(const bounce_log_event **out,
     bounce_log_reader *reader, const char *line, size_t len);

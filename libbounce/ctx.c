@@ -1,11 +1,14 @@
 /*
  * ctx.c - the library context: limits, rules, the last error's detail.
  *
- * GMime keeps global state of its own (charset tables, the iconv cache);
- * g_mime_init() and g_mime_shutdown() are reference counted here so that
- * any number of contexts can live at once and the last one out cleans up.
- * That counter is the only process-wide state in libbounce and is not
- * thread-safe: create and free contexts from one thread.
+ * GMime keeps global state of its own (charset tables, the iconv cache).
+ * g_mime_init() runs when the first context is made and GMime then stays
+ * initialised for the life of the process: GMime 3.2 cannot be shut down
+ * and initialised again (GLib reports critical errors), and a program
+ * such as `bounced ingest --follow` may make and free contexts many
+ * times.  What GMime keeps is still reachable at exit, not leaked.  The
+ * flag is the only process-wide state in libbounce and is not
+ * thread-safe: create the first context before starting threads.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +18,7 @@
 
 #include "internal.h"
 
-static unsigned int gmime_users;
+static int gmime_ready;
 
 int
 ctx_error(bounce_ctx *ctx, int err, const char *fmt, ...)
@@ -62,8 +65,10 @@ bounce_ctx_new(bounce_ctx **out, const bounce_limits *limits)
 	if ((ctx = calloc(1, sizeof(*ctx))) == NULL)
 		return BOUNCE_ENOMEM;
 	ctx->limits = limits != NULL ? *limits : defaults;
-	if (gmime_users++ == 0)
+	if (!gmime_ready) {
 		g_mime_init();
+		gmime_ready = 1;
+	}
 	if ((err = rules_new(&ctx->rules, ctx)) != BOUNCE_OK) {
 		bounce_ctx_free(ctx);
 		return err;
@@ -79,8 +84,6 @@ bounce_ctx_free(bounce_ctx *ctx)
 		return;
 	rules_free(ctx->rules);
 	free(ctx);
-	if (--gmime_users == 0)
-		g_mime_shutdown();
 }
 
 const char *

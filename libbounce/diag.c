@@ -139,10 +139,18 @@ static const struct {
 bounce_phase
 diag_phase(const char *text, size_t len)
 {
+	char lower[2048];
 	size_t i;
 
+	/* the phase is said near the reply; a lower-cased copy of the
+	 * first 2 KiB is searched with memmem */
+	if (len > sizeof(lower))
+		len = sizeof(lower);
+	memcpy(lower, text, len);
+	str_lower(lower, len);
 	for (i = 0; i < sizeof(phase_words) / sizeof(phase_words[0]); i++)
-		if (str_ifind_z(text, len, phase_words[i].text) != NULL)
+		if (str_find(lower, len, phase_words[i].text,
+		    strlen(phase_words[i].text)) != NULL)
 			return phase_words[i].phase;
 	return BOUNCE_PHASE_NONE;
 }

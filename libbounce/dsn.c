@@ -214,34 +214,21 @@ dsn_read(struct pstate *st, const char *data, size_t len)
 int
 dsn_read_inline(struct pstate *st)
 {
-	const char *text = st->text, *p, *start = NULL;
-	size_t len = st->text_cut;
+	long at;
 
-	for (p = text; p < text + len; p++) {
-		if (p != text && p[-1] != '\n')
-			continue;
-		while (p < text + len && (*p == ' ' || *p == '\t'))
-			p++;
-		if (str_istarts(p, (size_t)(text + len - p),
-		    "Final-Recipient:") ||
-		    str_istarts(p, (size_t)(text + len - p),
-		    "Original-Recipient:")) {
-			start = p;
-			break;
-		}
-	}
-	if (start == NULL)
+	if ((at = text_find(st, "final-recipient:")) < 0 &&
+	    (at = text_find(st, "original-recipient:")) < 0)
 		return 0;
 	/* Action and Status may come before the recipient fields in the
 	 * block (PMDF): look from the block's first line */
-	while (start > text && !(start[-1] == '\n' && start - 1 > text &&
-	    (start[-2] == '\n' || (start[-2] == '\r' && start - 2 > text &&
-	    start[-3] == '\n'))))
-		start--;
-	if (str_ifind_z(start, (size_t)(text + len - start), "Status:") ==
-	    NULL && str_ifind_z(start, (size_t)(text + len - start),
-	    "Action:") == NULL)
+	while (at > 0 && !(st->lower[at - 1] == '\n' && at > 1 &&
+	    (st->lower[at - 2] == '\n' || (st->lower[at - 2] == '\r' &&
+	    at > 2 && st->lower[at - 3] == '\n'))))
+		at--;
+	if (str_find(st->lower + at, st->text_cut - (size_t)at, "status:", 7) ==
+	    NULL && str_find(st->lower + at, st->text_cut - (size_t)at,
+	    "action:", 7) == NULL)
 		return 0;
-	/* back up to the block's start so per-message fields are seen */
-	return dsn_read(st, text, len);
+	/* from the top, so per-message fields are seen too */
+	return dsn_read(st, st->text, st->text_cut);
 }

@@ -39,4 +39,13 @@ extern const size_t rules_builtin_count;
 int rules_new(struct rules **out, bounce_ctx *ctx);
 void rules_free(struct rules *rules);
 
+/*
+ * smtp.c: bounce_smtp_reply_parse() into the caller's buf, which is reset
+ * first and keeps its memory, so a parser called per log line does not
+ * allocate per line.  enhanced has room for 16 bytes.  The text is cut
+ * at text's cap.
+ */
+int smtp_reply_parse_buf(struct buf *text, int *code, char *enhanced,
+    const char *buf, size_t len);
+
 #endif

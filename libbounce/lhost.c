@@ -50,9 +50,15 @@ lhost_has_header(const struct pstate *st, const char *name)
 long
 lhost_text_find(const struct pstate *st, const char *s)
 {
-	const char *p = str_ifind_z(st->text, st->text_cut, s);
+	char low[256];
+	size_t n = strlen(s);
 
-	return p != NULL ? p - st->text : -1;
+	/* the text's lower-cased copy is searched with memmem */
+	if (n >= sizeof(low))
+		return -1;
+	memcpy(low, s, n + 1);
+	str_lower(low, n);
+	return text_find(st, low);
 }
 
 const char *

@@ -51,6 +51,7 @@ reread_original(struct pstate *st, struct msgview *inner)
 		st->r->fields[fields[i]] = NULL;
 	sub.v = inner;
 	sub.text = "";
+	sub.lower = "";
 	sub.text_len = sub.text_cut = 0;
 	sub.orig_head = NULL;
 	sub.orig_head_len = 0;

@@ -35,8 +35,10 @@ keep_part(struct msgview *v, enum part_role role, const char *data,
 	char *copy;
 
 	if (v->nparts >= MIME_PARTS_KEPT) {
-		view_error(v, "more parts of interest than libbounce keeps "
-		    "(32); the rest are ignored");
+		/* a note, not an error: a limit named by the user wins */
+		if (v->note == NULL)
+			v->note = "more text and report parts than libbounce "
+			    "reads (32); the rest were ignored";
 		return;
 	}
 	/* an empty part's GByteArray has no data at all */

@@ -48,6 +48,7 @@ struct msgview {
 	struct arena arena;		/* decoded part data */
 	size_t text_bytes;		/* decoded text kept */
 	const char *error;		/* a limit that was hit, or NULL */
+	const char *note;		/* a lesser limit (MIME_PARTS_KEPT) */
 };
 
 /*

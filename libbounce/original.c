@@ -60,12 +60,53 @@ find_inline_head(struct pstate *st)
 	st->orig_head_len = (size_t)(end - p);
 }
 
+static void
+set_list_id(struct pstate *st, const char *v, size_t n)
+{
+	/* RFC 2919: "phrase <list-id>"; the id is what names a list */
+	const char *lt = memchr(v, '<', n), *gt;
+
+	if (lt != NULL && (gt = memchr(lt, '>', n - (size_t)(lt - v))) !=
+	    NULL && gt > lt + 1)
+		report_set_field(st->r, BOUNCE_FIELD_LIST_ID, lt + 1,
+		    (size_t)(gt - lt - 1));
+	else
+		report_set_field(st->r, BOUNCE_FIELD_LIST_ID, v, n);
+}
+
+static void
+set_subject(struct pstate *st, const char *v, size_t n)
+{
+	/* RFC 2047 encoded words */
+	char *raw = g_strndup(v, n);
+	char *dec = g_mime_utils_header_decode_text(NULL, raw);
+	const char *s = dec != NULL ? dec : raw;
+
+	report_set_field(st->r, BOUNCE_FIELD_ORIGINAL_SUBJECT, s, strlen(s));
+	g_free(dec);
+	g_free(raw);
+}
+
+static int
+is_campaign_header(const struct hdr_field *f)
+{
+	size_t i;
+
+	if (f->name_len < 5 || str_lc(f->name[0]) != 'x')
+		return 0;
+	for (i = 0; i < sizeof(campaign_headers) / sizeof(campaign_headers[0]);
+	    i++)
+		if (hdr_is(f, campaign_headers[i]))
+			return 1;
+	return 0;
+}
+
 void
 original_read(struct pstate *st)
 {
-	const char *v;
-	size_t n, i;
-	char *dec;
+	struct hdr_iter it;
+	struct hdr_field f;
+	size_t i;
 
 	for (i = 0; i < st->v->nparts && st->orig_head == NULL; i++)
 		if (st->v->parts[i].role == PART_HEADERS) {
@@ -76,44 +117,25 @@ original_read(struct pstate *st)
 		find_inline_head(st);
 	if (st->orig_head == NULL)
 		return;
-	if ((v = hdr_find(st->orig_head, st->orig_head_len, "Message-ID",
-	    &n)) != NULL)
-		report_set_field(st->r, BOUNCE_FIELD_MESSAGE_ID, v, n);
-	if ((v = hdr_find(st->orig_head, st->orig_head_len, "List-Id",
-	    &n)) != NULL) {
-		/* RFC 2919: "phrase <list-id>"; the id is what names a list */
-		const char *lt = memchr(v, '<', n), *gt;
-
-		if (lt != NULL && (gt = memchr(lt, '>', n - (size_t)(lt - v))) !=
-		    NULL && gt > lt + 1)
-			report_set_field(st->r, BOUNCE_FIELD_LIST_ID, lt + 1,
-			    (size_t)(gt - lt - 1));
-		else
-			report_set_field(st->r, BOUNCE_FIELD_LIST_ID, v, n);
+	/* one pass over the header block; the first of each field wins */
+	hdr_iter_init(&it, st->orig_head, st->orig_head_len);
+	while (hdr_next(&it, &f, 1)) {
+		if (hdr_is(&f, "Message-ID"))
+			report_set_field(st->r, BOUNCE_FIELD_MESSAGE_ID,
+			    f.value, f.value_len);
+		else if (hdr_is(&f, "List-Id"))
+			set_list_id(st, f.value, f.value_len);
+		else if (hdr_is(&f, "From"))
+			report_set_field(st->r, BOUNCE_FIELD_ORIGINAL_FROM,
+			    f.value, f.value_len);
+		else if (hdr_is(&f, "To"))
+			report_set_field(st->r, BOUNCE_FIELD_ORIGINAL_TO,
+			    f.value, f.value_len);
+		else if (hdr_is(&f, "Subject") &&
+		    st->r->fields[BOUNCE_FIELD_ORIGINAL_SUBJECT] == NULL)
+			set_subject(st, f.value, f.value_len);
+		else if (is_campaign_header(&f))
+			report_set_field(st->r, BOUNCE_FIELD_CAMPAIGN_ID,
+			    f.value, f.value_len);
 	}
-	if ((v = hdr_find(st->orig_head, st->orig_head_len, "From",
-	    &n)) != NULL)
-		report_set_field(st->r, BOUNCE_FIELD_ORIGINAL_FROM, v, n);
-	if ((v = hdr_find(st->orig_head, st->orig_head_len, "To",
-	    &n)) != NULL)
-		report_set_field(st->r, BOUNCE_FIELD_ORIGINAL_TO, v, n);
-	if ((v = hdr_find(st->orig_head, st->orig_head_len, "Subject",
-	    &n)) != NULL) {
-		/* RFC 2047 encoded words */
-		char *raw = g_strndup(v, n);
-
-		dec = g_mime_utils_header_decode_text(NULL, raw);
-		report_set_field(st->r, BOUNCE_FIELD_ORIGINAL_SUBJECT,
-		    dec != NULL ? dec : raw, strlen(dec != NULL ? dec : raw));
-		g_free(dec);
-		g_free(raw);
-	}
-	for (i = 0; i < sizeof(campaign_headers) / sizeof(campaign_headers[0]);
-	    i++)
-		if ((v = hdr_find(st->orig_head, st->orig_head_len,
-		    campaign_headers[i], &n)) != NULL) {
-			report_set_field(st->r, BOUNCE_FIELD_CAMPAIGN_ID, v,
-			    n);
-			break;
-		}
 }

@@ -38,9 +38,10 @@ skip_envelope(const char *buf, size_t *len)
 	return buf;
 }
 
-/* Join the text parts (HTML only when there is no plain text). */
+/* Join the text parts (HTML only when there is no plain text), and make
+ * the lower-cased copy the decoders search. */
 static int
-build_text(struct pstate *st, struct buf *text)
+build_text(struct pstate *st, struct buf *text, struct buf *lower)
 {
 	unsigned int i;
 	int have_plain = 0, err;
@@ -62,9 +63,13 @@ build_text(struct pstate *st, struct buf *text)
 	}
 	if (text->data == NULL && (err = buf_append(text, "", 0)) != BOUNCE_OK)
 		return err;
+	if ((err = buf_append(lower, text->data, text->len)) != BOUNCE_OK)
+		return err;
+	str_lower(lower->data, lower->len);
 	st->text = text->data;
+	st->lower = lower->data;
 	st->text_len = text->len;
-	st->text_cut = text_find_cut(st->text, st->text_len);
+	st->text_cut = text_find_cut_lower(st->lower, st->text_len);
 	return BOUNCE_OK;
 }
 
@@ -211,7 +216,9 @@ report_kind(const bounce_report *r)
 	return k;
 }
 
-/* The recipient VERP carries, from the options or the bounce's headers. */
+/* The recipient VERP carries, from the options or the bounce's headers
+ * (the first of X-Original-To, Delivered-To, Envelope-To, To that
+ * decodes). */
 static void
 verp_read(struct pstate *st)
 {
@@ -219,9 +226,10 @@ verp_read(struct pstate *st)
 		"X-Original-To", "Delivered-To", "Envelope-To", "To",
 	};
 	const bounce_parse_options *o = st->opts;
-	char out[330];
-	const char *v;
-	size_t n, i;
+	char out[330], found[4][330];
+	struct hdr_iter it;
+	struct hdr_field f;
+	size_t i;
 
 	if (o->verp_recipient != NULL && o->verp_recipient[0] != '\0') {
 		/* Postfix ${extension} is still encoded: "alice=example.net" */
@@ -241,19 +249,23 @@ verp_read(struct pstate *st)
 		    strlen(out));
 		return;
 	}
-	for (i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
-		if ((v = hdr_find(st->v->head, st->v->head_len, headers[i],
-		    &n)) == NULL || n >= sizeof(out))
-			continue;
-		memcpy(out, v, n);
-		out[n] = '\0';
-		if (bounce_verp_decode(out, sizeof(out), out, &o->verp) ==
-		    BOUNCE_OK) {
+	memset(found, 0, sizeof(found));
+	hdr_iter_init(&it, st->v->head, st->v->head_len);
+	while (hdr_next(&it, &f, 1))
+		for (i = 0; i < 4; i++)
+			if (found[i][0] == '\0' && hdr_is(&f, headers[i]) &&
+			    f.value_len < sizeof(out)) {
+				memcpy(out, f.value, f.value_len);
+				out[f.value_len] = '\0';
+				(void)bounce_verp_decode(found[i],
+				    sizeof(found[i]), out, &o->verp);
+			}
+	for (i = 0; i < 4; i++)
+		if (found[i][0] != '\0') {
 			report_set_field(st->r, BOUNCE_FIELD_VERP_RECIPIENT,
-			    out, strlen(out));
+			    found[i], strlen(found[i]));
 			return;
 		}
-	}
 }
 
 static void
@@ -303,7 +315,7 @@ bounce_parse(bounce_report **out, bounce_ctx *ctx, const char *buf,
 	static const bounce_parse_options defaults = BOUNCE_PARSE_OPTIONS_INIT;
 	struct pstate st;
 	struct msgview view;
-	struct buf text;
+	struct buf text, lower;
 	bounce_report *r;
 	int err;
 
@@ -330,6 +342,7 @@ bounce_parse(bounce_report **out, bounce_ctx *ctx, const char *buf,
 	st.opts = opts;
 	st.v = &view;
 	buf_init(&text, ctx->limits.max_text_bytes + 64);
+	buf_init(&lower, ctx->limits.max_text_bytes + 64);
 	err = mime_view_open(&view, ctx, buf, len);
 	if (err == BOUNCE_EPARSE) {
 		report_set_error(r, "not a MIME message: GMime could not read "
@@ -338,9 +351,10 @@ bounce_parse(bounce_report **out, bounce_ctx *ctx, const char *buf,
 	}
 	if (err != BOUNCE_OK)
 		goto fail;
-	if (view.error != NULL)
-		report_set_error(r, "%s", view.error);
-	if ((err = build_text(&st, &text)) != BOUNCE_OK)
+	if (view.error != NULL || view.note != NULL)
+		report_set_error(r, "%s", view.error != NULL ? view.error :
+		    view.note);
+	if ((err = build_text(&st, &text, &lower)) != BOUNCE_OK)
 		goto fail;
 	st.subject = header_text(&st, "Subject");
 	st.from = header_text(&st, "From");
@@ -354,11 +368,13 @@ bounce_parse(bounce_report **out, bounce_ctx *ctx, const char *buf,
 done:
 	mime_view_close(&view);
 	buf_free(&text);
+	buf_free(&lower);
 	*out = r;
 	return BOUNCE_OK;
 fail:
 	mime_view_close(&view);
 	buf_free(&text);
+	buf_free(&lower);
 	bounce_report_free(r);
 	return err == BOUNCE_ELIMIT ? BOUNCE_ENOMEM : err;
 }

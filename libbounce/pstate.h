@@ -25,6 +25,10 @@ struct pstate {
 	 * message, joined with newlines, NUL-terminated */
 	const char *text;
 	size_t text_len;
+	/* the same text with ASCII letters lower-cased, offsets equal: search
+	 * it (str_find, memmem) for lower-case words, much faster than a
+	 * case-insensitive search of text */
+	const char *lower;
 	/* where the returned original message starts in text (text_len
 	 * when it is not inline) */
 	size_t text_cut;
@@ -58,8 +62,12 @@ void original_read(struct pstate *st);
 /* text.c: the generic human-readable bounce reader; 1 when it found
  * recipients. */
 int text_read(struct pstate *st);
-/* text.c: find the start of the returned original in the text. */
-size_t text_find_cut(const char *text, size_t len);
+/* text.c: find the start of the returned original in the lower-cased
+ * text. */
+size_t text_find_cut_lower(const char *lower, size_t len);
+/* text.c: offset of a lower-case word in the failure text (before the
+ * cut), or -1. */
+long text_find(const struct pstate *st, const char *lower_word);
 /* text.c: fill a recipient's missing diagnostic from the text. */
 void text_fill_diagnostic(struct pstate *st, bounce_recipient *rc);
 /* text.c: the next address in [p, end), its length in *len; NULL when

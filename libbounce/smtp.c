@@ -58,62 +58,89 @@ smtp_prefix_len(const char *p, const char *end, int code, const char *esc)
 }
 
 int
-bounce_smtp_reply_parse(bounce_smtp_reply *out, const char *buf, size_t len)
+smtp_reply_parse_buf(struct buf *text, int *code, char *enhanced,
+    const char *buf, size_t len)
 {
-	const char *p, *end;
-	struct buf text;
+	const char *p, *start, *end;
 	size_t n;
 	long off;
+
+	*code = 0;
+	enhanced[0] = '\0';
+	buf_reset(text);
+	start = buf != NULL ? buf : "";
+	p = str_trim(start, &len);
+	end = p + len;
+
+	*code = smtp_code_at(p, end);
+	if (*code != 0)
+		p += 3;
+	if (p < end && (*p == '-' || *p == ' '))
+		p++;
+	while (p < end && *p == ' ')
+		p++;
+	off = bounce_esc_find(enhanced, 16, p, (size_t)(end - p));
+	if (off == 0) {
+		p += strlen(enhanced);
+	} else {
+		/* an enhanced code later in the text is the reply's only
+		 * when nothing but the code came before it */
+		enhanced[0] = '\0';
+	}
+
+	/* copy the text, dropping each continuation line's prefix and
+	 * folding white space; a text over the buffer's cap is cut.  A
+	 * prefix can only start a word, so words are copied whole. */
+	while (p < end) {
+		const char *w;
+
+		if ((p == start || str_is_space(p[-1])) &&
+		    (n = smtp_prefix_len(p, end, *code, enhanced)) > 0) {
+			p += n;
+			if (text->len > 0 && text->data[text->len - 1] != ' ' &&
+			    buf_append_char(text, ' ') != BOUNCE_OK)
+				break;
+			continue;
+		}
+		if (str_is_space(*p) || *p == '\0') {
+			if (text->len > 0 && text->data[text->len - 1] != ' ' &&
+			    buf_append_char(text, ' ') != BOUNCE_OK)
+				break;
+			p++;
+			continue;
+		}
+		for (w = p; p < end && !str_is_space(*p) && *p != '\0'; p++)
+			;
+		if (buf_append(text, w, (size_t)(p - w)) != BOUNCE_OK) {
+			/* cut at the cap, as one character at a time would */
+			(void)buf_append(text, w, text->cap - text->len);
+			break;
+		}
+	}
+	while (text->len > 0 && text->data[text->len - 1] == ' ')
+		text->data[--text->len] = '\0';
+	/* an empty buf may have no memory yet */
+	if (text->data == NULL && buf_append(text, "", 0) != BOUNCE_OK)
+		return BOUNCE_ENOMEM;
+	return BOUNCE_OK;
+}
+
+int
+bounce_smtp_reply_parse(bounce_smtp_reply *out, const char *buf, size_t len)
+{
+	struct buf text;
 	int err;
 
 	if (out == NULL || (buf == NULL && len > 0))
 		return BOUNCE_EINVAL;
 	memset(out, 0, sizeof(*out));
 	buf_init(&text, SMTP_TEXT_MAX);
-	p = str_trim(buf != NULL ? buf : "", &len);
-	end = p + len;
-
-	out->code = smtp_code_at(p, end);
-	if (out->code != 0)
-		p += 3;
-	if (p < end && (*p == '-' || *p == ' '))
-		p++;
-	while (p < end && *p == ' ')
-		p++;
-	off = bounce_esc_find(out->enhanced, sizeof(out->enhanced), p,
-	    (size_t)(end - p));
-	if (off == 0) {
-		p += strlen(out->enhanced);
-	} else {
-		/* an enhanced code later in the text is the reply's only
-		 * when nothing but the code came before it */
-		out->enhanced[0] = '\0';
+	err = smtp_reply_parse_buf(&text, &out->code, out->enhanced, buf,
+	    len);
+	if (err != BOUNCE_OK) {
+		buf_free(&text);
+		return err;
 	}
-
-	/* copy the text, dropping each continuation line's prefix and
-	 * folding white space */
-	while (p < end) {
-		if ((n = smtp_prefix_len(p, end, out->code, out->enhanced)) >
-		    0 && (p == buf || str_is_space(p[-1]))) {
-			p += n;
-			if (text.len > 0 && text.data[text.len - 1] != ' ' &&
-			    (err = buf_append_char(&text, ' ')) != BOUNCE_OK)
-				break;
-			continue;
-		}
-		if (str_is_space(*p) || *p == '\0') {
-			if (text.len > 0 && text.data[text.len - 1] != ' ' &&
-			    buf_append_char(&text, ' ') != BOUNCE_OK)
-				break;
-			p++;
-			continue;
-		}
-		if (buf_append_char(&text, *p) != BOUNCE_OK)
-			break;
-		p++;
-	}
-	while (text.len > 0 && text.data[text.len - 1] == ' ')
-		text.data[--text.len] = '\0';
 	out->text = buf_detach(&text);
 	if (out->text == NULL)
 		return BOUNCE_ENOMEM;

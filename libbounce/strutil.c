@@ -1,6 +1,8 @@
 /*
  * strutil.c - ASCII string helpers and the report arena.  See strutil.h.
  */
+/* memmem(3) is a GNU extension; glibc's is much faster than a loop */
+#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +67,12 @@ str_ifind(const char *hay, size_t hlen, const char *needle, size_t nlen)
 			return p;
 	}
 	return NULL;
+}
+
+const char *
+str_find(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+	return memmem(hay, hlen, needle, nlen);
 }
 
 const char *
@@ -203,7 +211,8 @@ arena_strndup(struct arena *a, const char *p, size_t n)
 
 	if (s == NULL)
 		return NULL;
-	memcpy(s, p, n);
+	if (n > 0)
+		memcpy(s, p, n);
 	s[n] = '\0';
 	return s;
 }
@@ -214,13 +223,67 @@ arena_strdup(struct arena *a, const char *s)
 	return arena_strndup(a, s, strlen(s));
 }
 
+/* Length of the valid UTF-8 sequence at p (1-4), or 0. */
+static size_t
+utf8_seq(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+	unsigned int cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	/* overlong forms, surrogates, beyond U+10FFFF */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+size_t
+str_utf8_fix(char *s, size_t n)
+{
+	size_t i = 0, k, fixed = 0;
+
+	while (i < n) {
+		if ((unsigned char)s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((k = utf8_seq((unsigned char *)s + i, n - i)) == 0) {
+			s[i++] = '?';
+			fixed++;
+		} else {
+			i += k;
+		}
+	}
+	return fixed;
+}
+
 char *
 arena_flatten(struct arena *a, const char *p, size_t n)
 {
 	char *s = arena_alloc(a, n + 1);
+	size_t len;
 
 	if (s == NULL)
 		return NULL;
-	str_flatten(s, n + 1, p, n);
+	len = str_flatten(s, n + 1, p, n);
+	/* report strings go out as JSON: they must be valid UTF-8 */
+	str_utf8_fix(s, len);
 	return s;
 }

@@ -45,6 +45,11 @@ const char *str_ifind(const char *hay, size_t hlen, const char *needle,
 /* Same with a NUL-terminated needle. */
 const char *str_ifind_z(const char *hay, size_t hlen, const char *needle);
 
+/* Case-sensitive search (memmem); for lower-cased copies of texts
+ * searched for lower-case needles, the fast way to search many times. */
+const char *str_find(const char *hay, size_t hlen, const char *needle,
+    size_t nlen);
+
 /* 1 when p[0..n) starts with prefix, ASCII case-insensitively. */
 int str_istarts(const char *p, size_t n, const char *prefix);
 
@@ -61,6 +66,10 @@ const char *str_trim(const char *p, size_t *n);
  */
 size_t str_flatten(char *out, size_t outlen, const char *p, size_t n);
 
+/* Replace each byte that does not start a valid UTF-8 sequence with '?'
+ * in place; returns how many were replaced. */
+size_t str_utf8_fix(char *s, size_t n);
+
 /* Arena: many small allocations freed at once. */
 struct arena_chunk;
 struct arena {
@@ -73,7 +82,8 @@ void arena_free(struct arena *a);
 void *arena_alloc(struct arena *a, size_t n);
 char *arena_strndup(struct arena *a, const char *p, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
-/* arena_strndup() of p[0..n) flattened as str_flatten() does. */
+/* arena_strndup() of p[0..n) flattened as str_flatten() does, and made
+ * valid UTF-8 (str_utf8_fix). */
 char *arena_flatten(struct arena *a, const char *p, size_t n);
 
 #endif

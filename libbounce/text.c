@@ -71,33 +71,42 @@ line_start(const char *text, const char *p)
 }
 
 size_t
-text_find_cut(const char *text, size_t len)
+text_find_cut_lower(const char *lower, size_t len)
 {
-	const char *p, *best = NULL, *end = text + len, *nl, *line;
-	size_t i;
+	const char *p, *end = lower + len, *nl, *line;
+	size_t i, best = len;
 
 	for (i = 0; i < sizeof(cut_markers) / sizeof(cut_markers[0]); i++) {
-		p = str_ifind_z(text, best != NULL ? (size_t)(best - text) :
-		    len, cut_markers[i]);
+		p = str_find(lower, best, cut_markers[i],
+		    strlen(cut_markers[i]));
 		if (p != NULL)
-			best = line_start(text, p);
+			best = (size_t)(line_start(lower, p) - lower);
 	}
-	if (best != NULL)
-		return (size_t)(best - text);
+	if (best < len)
+		return best;
 	/* no marker: a header block that begins after a blank line */
-	for (line = text; line < end; line = nl + 1) {
+	for (line = lower; line < end; line = nl + 1) {
 		nl = memchr(line, '\n', (size_t)(end - line));
 		if (nl == NULL)
 			break;
-		if (line > text + 1 && line[-2] == '\n' &&
-		    (str_istarts(line, (size_t)(end - line), "Return-Path:") ||
-		    str_istarts(line, (size_t)(end - line), "Received: from") ||
-		    str_istarts(line, (size_t)(end - line), "Received: by") ||
-		    str_istarts(line, (size_t)(end - line), "Message-ID:") ||
-		    str_istarts(line, (size_t)(end - line), "DKIM-Signature:")))
-			return (size_t)(line - text);
+		if (line > lower + 1 && line[-2] == '\n' &&
+		    (str_istarts(line, (size_t)(end - line), "return-path:") ||
+		    str_istarts(line, (size_t)(end - line), "received: from") ||
+		    str_istarts(line, (size_t)(end - line), "received: by") ||
+		    str_istarts(line, (size_t)(end - line), "message-id:") ||
+		    str_istarts(line, (size_t)(end - line), "dkim-signature:")))
+			return (size_t)(line - lower);
 	}
 	return len;
+}
+
+long
+text_find(const struct pstate *st, const char *lower_word)
+{
+	const char *p = str_find(st->lower, st->text_cut, lower_word,
+	    strlen(lower_word));
+
+	return p != NULL ? p - st->lower : -1;
 }
 
 static int
