@@ -61,7 +61,8 @@ LIB_SRC := $(sort $(wildcard libbounce/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/rules_builtin.o
 RULE_FILES := $(sort $(wildcard libbounce/rules/*.rules))
 BIN_SRC := $(sort $(wildcard bounced/*.c))
-BIN_OBJ := $(BIN_SRC:%.c=$(B)/%.o)
+BIN_OBJ := $(BIN_SRC:%.c=$(B)/%.o) $(B)/gen/schema_builtin.o
+SCHEMA_FILES := $(sort $(wildcard schema/*.sql))
 BIN_LIB_OBJ := $(filter-out $(B)/bounced/main.o,$(BIN_OBJ))
 LIB_TESTS := $(patsubst tests/libbounce/%.c,$(B)/tests/%,\
 	$(sort $(wildcard tests/libbounce/check_*.c)))
@@ -104,6 +105,14 @@ $(B)/gen/rules_builtin.c: $(RULE_FILES) scripts/embed-rules.sh
 
 $(B)/gen/rules_builtin.o: $(B)/gen/rules_builtin.c
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -fvisibility=hidden -c -o $@ $<
+
+# the schema migrations travel inside the binary (bounced/migrate.h)
+$(B)/gen/schema_builtin.c: $(SCHEMA_FILES) scripts/embed-schema.sh
+	@mkdir -p $(@D)
+	$(Q)sh scripts/embed-schema.sh $(SCHEMA_FILES) > $@.tmp && mv $@.tmp $@
+
+$(B)/gen/schema_builtin.o: $(B)/gen/schema_builtin.c bounced/migrate.h
+	$(Q)$(CC) $(CPPFLAGS) -Ibounced $(CFLAGS) -c -o $@ $<
 
 $(B)/bounced/%.o: bounced/%.c $(BIN_HDR) libbounce/bounce.h
 	@mkdir -p $(@D)
@@ -164,6 +173,12 @@ $(B)/bench/classify_bench: bench/classify_bench.c $(B)/libbounce.a
 
 bench-classify: $(B)/bench/classify_bench
 	@$(B)/bench/classify_bench tests/fixtures/classify/cases.jsonl
+
+# the store benchmark needs the bounced objects and a database
+$(B)/bench/store_bench: bench/store_bench.c $(BIN_LIB_OBJ) $(B)/libbounce.a
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) -Ibounced $(CFLAGS) $(BIN_CFLAGS) -o $@ $< \
+		$(BIN_LIB_OBJ) $(B)/libbounce.a $(LDFLAGS) $(BIN_LIBS)
 
 $(B)/bench/%: bench/%.c
 	@mkdir -p $(@D)

@@ -9,5 +9,7 @@
 int cmd_parse(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_db(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
 
 #endif

@@ -20,6 +20,8 @@ static const struct {
 	{ "parse", cmd_parse, "read bounce messages and print what failed" },
 	{ "classify", cmd_classify, "classify SMTP replies" },
 	{ "config", cmd_config, "check and show the configuration" },
+	{ "db", cmd_db, "create, migrate and inspect the database" },
+	{ "ingest", cmd_ingest, "store bounces and SMTP results" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
