@@ -101,7 +101,7 @@ ezweb_read(struct pstate *st)
 				    (size_t)(t + n - rest));
 			continue;
 		}
-		if (n > 3 && memcmp(t, ">>>", 3) == 0) {
+		if (n >= 3 && memcmp(t, ">>>", 3) == 0) {
 			rest = t + 3;
 			while (rest < t + n && *rest == ' ')
 				rest++;
@@ -110,14 +110,15 @@ ezweb_read(struct pstate *st)
 				    (size_t)(t + n - rest));
 			continue;
 		}
-		if (n > 3 && memcmp(t, "<<<", 3) == 0) {
+		if (n >= 3 && memcmp(t, "<<<", 3) == 0) {
 			if (cur < st->r->nrcpt)
 				lhost_diag_add(&reply, t + 3, n - 3);
 			continue;
 		}
 		/* the English sentence; not the Japanese boilerplate, not
 		 * "The following recipients did not receive this message:" */
-		if (ascii_only(t, n) && t[n - 1] != ':')
+		if (ascii_only(t, n) && t[n - 1] != ':' && t[0] != '<' &&
+		    t[0] != '>' && !str_istarts(t, n, "Recipient:"))
 			lhost_diag_add(&msg, t, n);
 	}
 	flush_reply(st, cur, &reply);

@@ -82,12 +82,13 @@ flush(struct pstate *st, size_t i, struct lhost_diag *reply,
 {
 	bounce_recipient *rc;
 
-	if (i >= st->r->nrcpt || reply->len == 0)
-		return;
-	rc = &st->r->rcpt[i];
-	rc->diagnostic = lhost_diag_str(st, reply);
-	if (phase != BOUNCE_PHASE_NONE)
-		rc->phase = phase;
+	if (i < st->r->nrcpt && reply->len > 0) {
+		rc = &st->r->rcpt[i];
+		rc->diagnostic = lhost_diag_str(st, reply);
+		if (phase != BOUNCE_PHASE_NONE)
+			rc->phase = phase;
+	}
+	/* a reply before any recipient belongs to none */
 	memset(reply, 0, sizeof(*reply));
 }
 
