@@ -46,7 +46,11 @@ imail_detect(const struct pstate *st)
 	v = lhost_header(st, "X-Mailer", &n);
 	if (v != NULL && str_istarts(v, n, "<SMTP32 v"))
 		return 1;
-	return lhost_subject_has(st, "Undeliverable Mail") &&
+	/* the subject exactly: other MTAs' "Undeliverable mail: ..." are
+	 * not IMail's */
+	n = strlen(st->subject);
+	v = str_trim(st->subject, &n);
+	return n == 18 && str_istarts(v, n, "Undeliverable Mail") &&
 	    lhost_from_has(st, "postmaster");
 }
 
