@@ -55,6 +55,8 @@ static void
 dsn_fill(struct pstate *st, bounce_recipient *rc, const struct dsn_rcpt *d)
 {
 	struct span addr, type;
+	const char *jis;
+	size_t jis_len;
 	char code[16];
 
 	if (d->original.p != NULL && rc->original_address == NULL) {
@@ -84,6 +86,12 @@ dsn_fill(struct pstate *st, bounce_recipient *rc, const struct dsn_rcpt *d)
 	}
 	if (d->diag.p != NULL && rc->diagnostic == NULL) {
 		addr = typed_value(d->diag, &type);
+		/* Japanese servers (Domino, Notes) write ISO-2022-JP here */
+		if (addr.n > 0 && (jis = mime_jis_to_utf8(&st->r->arena, addr.p,
+		    addr.n, &jis_len)) != NULL) {
+			addr.p = jis;
+			addr.n = jis_len;
+		}
 		if (addr.n > 0) {
 			rc->diagnostic = report_str(st->r, addr.p, addr.n);
 			if (type.n > 0) {
@@ -116,7 +124,11 @@ dsn_commit(struct pstate *st, const struct dsn_rcpt *d, const char *block,
 
 	if (d->final.p != NULL) {
 		addr = typed_value(d->final, NULL);
-		rc = report_add(st->r, addr.p, addr.n, 1);
+		/* "@relay:user@host", an RFC 821 source route (Sun/Oracle
+		 * Messaging Server writes its LMTP route so): the
+		 * Original-Recipient names the mailbox */
+		if (addr.n == 0 || addr.p[0] != '@' || d->original.p == NULL)
+			rc = report_add(st->r, addr.p, addr.n, 1);
 	}
 	if (rc == NULL && d->actual.p != NULL) {
 		addr = typed_value(d->actual, NULL);
@@ -265,6 +277,12 @@ dsn_read_inline(struct pstate *st)
 	if ((at = text_find(st, "final-recipient:")) < 0 &&
 	    (at = text_find(st, "original-recipient:")) < 0)
 		return 0;
+	/* Action and Status may come before the recipient fields in the
+	 * block (PMDF): look from the block's first line */
+	while (at > 0 && !(st->lower[at - 1] == '\n' && at > 1 &&
+	    (st->lower[at - 2] == '\n' || (st->lower[at - 2] == '\r' &&
+	    at > 2 && st->lower[at - 3] == '\n'))))
+		at--;
 	if (str_find(st->lower + at, st->text_cut - (size_t)at, "status:", 7) ==
 	    NULL && str_find(st->lower + at, st->text_cut - (size_t)at,
 	    "action:", 7) == NULL)

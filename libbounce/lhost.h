@@ -37,6 +37,18 @@ extern const struct lhost lhost_exim;
 extern const struct lhost lhost_fml;
 extern const struct lhost lhost_qmail;
 extern const struct lhost lhost_sendmail;
+extern const struct lhost lhost_ezweb;
+extern const struct lhost lhost_kddi;
+extern const struct lhost lhost_biglobe;
+extern const struct lhost lhost_imail;
+extern const struct lhost lhost_domino;
+extern const struct lhost lhost_notes;
+extern const struct lhost lhost_interscan;
+extern const struct lhost lhost_mfilter;
+extern const struct lhost lhost_mimecast;
+extern const struct lhost lhost_x3;
+extern const struct lhost lhost_x6;
+extern const struct lhost lhost_forwarded;
 
 /* Helpers for modules. */
 
@@ -47,6 +59,42 @@ int lhost_subject_has(const struct pstate *st, const char *s);
 int lhost_has_header(const struct pstate *st, const char *name);
 /* Offset of s in the failure text (before the cut), or -1. */
 long lhost_text_find(const struct pstate *st, const char *s);
+/* The raw value of the bounce's header called name, or NULL. */
+const char *lhost_header(const struct pstate *st, const char *name,
+    size_t *len);
+
+/* The failure text (before the cut) line by line. */
+struct lhost_lines {
+	const char *p;
+	const char *end;
+};
+
+void lhost_lines_init(struct lhost_lines *it, const struct pstate *st);
+/* Next line, without its line end and trailing white space; 0 at the end.
+ * Every call advances, so a loop over it is bounded by the text. */
+int lhost_next_line(struct lhost_lines *it, const char **line, size_t *len);
+/* 1 when the line is empty or white space. */
+int lhost_blank(const char *line, size_t len);
+/* The first address in line[0..len), its length in *alen, or NULL. */
+const char *lhost_address(const char *line, size_t len, size_t *alen);
+/* Add a recipient (merged with an existing one of the same address) with
+ * source "text"; NULL when the address is not one or the cap is hit. */
+bounce_recipient *lhost_add(struct pstate *st, const char *addr,
+    size_t len);
+/* The phase of an SMTP verb at the start of p ("RCPT TO:<x>", "DATA",
+ * "EHLO x"); NONE when p does not start with one. */
+bounce_phase lhost_verb_phase(const char *p, size_t n);
+
+/* A diagnostic put together from pieces of text, without allocating:
+ * pieces are joined with a space, what does not fit is cut. */
+struct lhost_diag {
+	size_t len;
+	char buf[1024];
+};
+
+void lhost_diag_add(struct lhost_diag *d, const char *p, size_t n);
+/* Copy into the report (NULL when empty). */
+const char *lhost_diag_str(struct pstate *st, const struct lhost_diag *d);
 
 /* Lines of the failure text: set *eol for the line at p and return p, or
  * NULL at the cut.  for (l = lhost_line(st, st->text, &e); l != NULL;

@@ -42,7 +42,7 @@ keep_part(struct msgview *v, enum part_role role, const char *data,
 		return;
 	}
 	/* an empty part's GByteArray has no data at all */
-	if (data == NULL) {
+	if (data == NULL || len == 0) {
 		data = "";
 		len = 0;
 	}
@@ -280,6 +280,8 @@ walk(struct msgview *v, bounce_ctx *ctx, GMimeObject *obj,
 	v->walked++;
 	if (GMIME_IS_MULTIPART(obj)) {
 		n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
+		if (n == 0)
+			keep_prologue(v, ctx, GMIME_MULTIPART(obj), depth);
 		for (i = 0; i < n; i++)
 			walk(v, ctx, g_mime_multipart_get_part(
 			    GMIME_MULTIPART(obj), i), depth + 1);
@@ -375,6 +377,79 @@ mime_view_open(struct msgview *v, bounce_ctx *ctx, const char *buf,
 	}
 	walk(v, ctx, top, 0);
 	return BOUNCE_OK;
+}
+
+int
+mime_view_open_attached(struct msgview *out, const struct msgview *v,
+    bounce_ctx *ctx)
+{
+	GMimeMessage *inner = NULL;
+	GMimeObject *top, *part;
+	GMimeContentType *ct;
+	char *head;
+	int i, n;
+
+	memset(out, 0, sizeof(*out));
+	arena_init(&out->arena);
+	out->head = "";
+	if (v->message == NULL)
+		return BOUNCE_ENOTFOUND;
+	top = g_mime_message_get_mime_part(GMIME_MESSAGE(v->message));
+	if (top == NULL || !GMIME_IS_MULTIPART(top))
+		return BOUNCE_ENOTFOUND;
+	n = g_mime_multipart_get_count(GMIME_MULTIPART(top));
+	for (i = 0; i < n && inner == NULL; i++) {
+		part = g_mime_multipart_get_part(GMIME_MULTIPART(top), i);
+		if (GMIME_IS_MESSAGE_PART(part))
+			inner = g_mime_message_part_get_message(
+			    GMIME_MESSAGE_PART(part));
+	}
+	if (inner == NULL)
+		return BOUNCE_ENOTFOUND;
+	/* GMime parsed the attached message with the rest: no new parse */
+	g_object_ref(inner);
+	out->message = inner;
+	head = g_mime_object_get_headers(GMIME_OBJECT(inner), NULL);
+	if (head != NULL && (out->head = arena_strdup(&out->arena, head)) !=
+	    NULL)
+		out->head_len = strlen(out->head);
+	else
+		out->head = "";
+	g_free(head);
+	top = g_mime_message_get_mime_part(inner);
+	if (top != NULL && GMIME_IS_MULTIPART(top)) {
+		out->multipart = 1;
+		ct = g_mime_object_get_content_type(top);
+		out->report_type = g_mime_content_type_get_parameter(ct,
+		    "report-type");
+	}
+	/* the outer walk's counts go on: the limits hold for both */
+	out->walked = v->walked;
+	out->text_bytes = v->text_bytes;
+	walk(out, ctx, top, 1);
+	return BOUNCE_OK;
+}
+
+const char *
+mime_jis_to_utf8(struct arena *a, const char *p, size_t n, size_t *outlen)
+{
+	const char *out = NULL;
+	iconv_t cd;
+	char *u;
+
+	if (str_ifind(p, n, "\x1b$B", 3) == NULL &&
+	    str_ifind(p, n, "\x1b$@", 3) == NULL)
+		return NULL;
+	if ((cd = g_mime_iconv_open("UTF-8", "iso-2022-jp")) == (iconv_t)-1)
+		return NULL;
+	u = g_mime_iconv_strndup(cd, p, n);
+	g_mime_iconv_close(cd);
+	if (u != NULL) {
+		*outlen = strlen(u);
+		out = arena_strndup(a, u, *outlen);
+	}
+	g_free(u);
+	return out;
 }
 
 void

@@ -60,6 +60,25 @@ int mime_view_open(struct msgview *v, bounce_ctx *ctx, const char *buf,
     size_t len);
 void mime_view_close(struct msgview *v);
 
+/*
+ * A view of the first message/rfc822 part at the top level of v: a notice
+ * that wraps a whole bounce (some gateways forward the MTA's bounce as an
+ * attachment).  Walked like v, its parts counted against the same limits.
+ * BOUNCE_ENOTFOUND when there is none; close it with mime_view_close()
+ * either way.
+ */
+int mime_view_open_attached(struct msgview *out, const struct msgview *v,
+    bounce_ctx *ctx);
+
+/*
+ * p[0..n) converted from ISO-2022-JP into a (UTF-8, length in *outlen)
+ * when it holds ISO-2022-JP escapes; NULL when it does not or cannot be
+ * converted.  Japanese servers write their text so in fields that should
+ * be ASCII (a delivery-status part's Diagnostic-Code).
+ */
+const char *mime_jis_to_utf8(struct arena *a, const char *p, size_t n,
+    size_t *outlen);
+
 /* A top-level header's raw value (unfolded by GMime), or NULL. */
 const char *mime_header(const struct msgview *v, const char *name);
 /* The decoded Subject (RFC 2047) or NULL; allocated in v->arena. */

@@ -43,6 +43,16 @@ find_inline_head(struct pstate *st)
 	while (p < end && (*p == '\n' || *p == '\r' || *p == ' ' ||
 	    *p == '\t'))
 		p++;
+	/* a rule line under the marker ("-----", Exim's header copy) */
+	if (p < end && (*p == '-' || *p == '=') &&
+	    (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		const char *q = p;
+
+		while (q < nl && (*q == *p || *q == '\r'))
+			q++;
+		if (q == nl)
+			p = nl + 1;
+	}
 	hdr_iter_init(&it, p, (size_t)(end - p));
 	if (!hdr_next(&it, &f, 0))
 		return;

@@ -85,6 +85,9 @@ void text_fill_diagnostic(struct pstate *st, bounce_recipient *rc);
  * in *code; 1 when there is one. */
 int text_specific_status(const struct pstate *st, const char *addr,
     char *out, size_t outlen, int *code);
+/* text.c: the next address in [p, end), its length in *len; NULL when
+ * none.  The domain needs a dot or an address literal. */
+const char *text_next_address(const char *p, const char *end, size_t *len);
 /* text.c: the SMTP phase the text names near an address, or NONE. */
 bounce_phase text_phase_near(const struct pstate *st, const char *addr);
 /* text.c: 1 when the message looks like a bounce (sender, subject). */

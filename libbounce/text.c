@@ -59,6 +59,8 @@ static const char *const cut_markers[] = {
 	"----- message header follows -----",
 	"--- message text follows:",	/* Exim 3 */
 	"original message headers:",	/* Exchange 2007+, Office 365 */
+	/* Exim-based MXLogic, then a rule line, then the headers */
+	"included is a copy of the message header",
 };
 
 /* Start of the line holding p. */
@@ -132,8 +134,8 @@ domain_char(unsigned char c)
  * Find the next address in [p, end): returns its start and sets *len, or
  * NULL.  The domain needs a dot (or an address literal).
  */
-static const char *
-next_address(const char *p, const char *end, size_t *len)
+const char *
+text_next_address(const char *p, const char *end, size_t *len)
 {
 	const char *at, *s, *e;
 
@@ -203,6 +205,7 @@ static const char *const lead_labels[] = {
 	"recipient address:", "destinataire:", "empf\xc3\xa4nger:",
 	"delivery to:", "could not be delivered to:", "mailbox:",
 	"user:", "for", "to",
+	"delivery failed:",
 };
 
 /*
@@ -258,8 +261,40 @@ lead_address(const char *line, const char *eol, size_t *len)
 	while (p < eol && (*p == ' ' || *p == '\t' || *p == '<' ||
 	    *p == '"' || *p == '\'' || *p == '('))
 		p++;
-	a = next_address(p, eol, len);
+	a = text_next_address(p, eol, len);
 	return a == p ? a : NULL;
+}
+
+/* 1 when [p, eol) holds nothing but one address in <>, after the '>' or
+ * ':' that closes the address before it. */
+static int
+only_address(const char *p, const char *eol)
+{
+	const char *a;
+	size_t alen;
+
+	while (p < eol && (*p == '>' || *p == ':' || *p == ' ' || *p == '\t'))
+		p++;
+	while (eol > p && str_is_space(eol[-1]))
+		eol--;
+	if (eol - p < 3 || *p != '<' || eol[-1] != '>')
+		return 0;
+	a = text_next_address(p + 1, eol, &alen);
+	return a == p + 1 && a + alen == eol - 1;
+}
+
+/* A heading rule such as "----- Transcript of session follows -----" or
+ * "=====": it says what follows, it is no diagnostic. */
+static int
+separator(const char *line, const char *eol)
+{
+	while (line < eol && str_is_space(*line))
+		line++;
+	while (eol > line && str_is_space(eol[-1]))
+		eol--;
+	return eol - line >= 3 && ((line[0] == '-' && line[1] == '-' &&
+	    line[2] == '-' && eol[-1] == '-') || (line[0] == '=' &&
+	    line[1] == '=' && line[2] == '=' && eol[-1] == '='));
 }
 
 struct block {
@@ -341,12 +376,15 @@ read_lead_lines(struct pstate *st, const char *text, size_t len)
 				b.diag = a + alen;
 				b.diag_end = eol;
 				b.lines = 1;
-				/* just a closing '>' or ':' */
-				if (eol - b.diag <= 2)
+				/* just a closing '>' or ':', or the address
+				 * again: "addr <addr>" */
+				if (eol - b.diag <= 2 ||
+				    only_address(b.diag, eol))
 					b.diag = NULL;
 			}
 			found++;
-		} else if (b.addr != NULL && b.lines < DIAG_LINES) {
+		} else if (b.addr != NULL && b.lines < DIAG_LINES &&
+		    !separator(line, eol)) {
 			if (b.diag == NULL)
 				b.diag = line;
 			b.diag_end = eol;
@@ -380,7 +418,7 @@ read_reply_addresses(struct pstate *st, const char *text, size_t len)
 		    NULL) {
 			const char *p = line;
 
-			while ((a = next_address(p, eol, &alen)) != NULL) {
+			while ((a = text_next_address(p, eol, &alen)) != NULL) {
 				p = a + alen;
 				if (excluded(st, a, alen))
 					continue;
@@ -418,7 +456,7 @@ read_angle_addresses(struct pstate *st, const char *text, size_t len)
 		eol = memchr(line, '\n', (size_t)(end - line));
 		if (eol == NULL)
 			eol = end;
-		for (p = line; (a = next_address(p, eol, &alen)) != NULL;
+		for (p = line; (a = text_next_address(p, eol, &alen)) != NULL;
 		    p = a + alen) {
 			if (a == line || a[-1] != '<' || a + alen >= eol ||
 			    a[alen] != '>' || excluded(st, a, alen))
@@ -557,6 +595,29 @@ in_dsn_field(const char *text, const char *p)
 	const char *ls = line_start(text, p);
 
 	return str_ifind_z(ls, (size_t)(p - ls), "recipient:") != NULL;
+}
+
+/*
+ * 1 when the address at p is the value of a header field the notice
+ * quotes ("To: addr" in "This report relates to a message you sent with
+ * the following header fields:"): that says nothing of the failure.
+ */
+static int
+in_quoted_header(const char *text, const char *p)
+{
+	static const char *const fields[] = {
+		"to:", "cc:", "bcc:", "from:", "reply-to:", "sender:",
+		"delivered-to:", "x-original-to:", "envelope-to:",
+	};
+	const char *ls = line_start(text, p);
+	size_t i;
+
+	while (ls < p && (*ls == ' ' || *ls == '\t'))
+		ls++;
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (str_istarts(ls, (size_t)(p - ls), fields[i]))
+			return 1;
+	return 0;
 }
 
 /* 1 when the line [p, eol) begins with an address ("x@y:", "<x@y>"). */
@@ -711,10 +772,14 @@ text_fill_diagnostic(struct pstate *st, bounce_recipient *rc)
 		if ((p = str_ifind(p, (size_t)(end - p), rc->address,
 		    alen)) == NULL)
 			break;
-		if (!in_dsn_field(st->text, p) && first == NULL)
+		if (in_dsn_field(st->text, p) ||
+		    in_quoted_header(st->text, p)) {
+			p += alen;
+			continue;
+		}
+		if (first == NULL)
 			first = p;
-		if (!in_dsn_field(st->text, p) &&
-		    (q = lines_about(st, p, alen, &n)) != NULL) {
+		if ((q = lines_about(st, p, alen, &n)) != NULL) {
 			diag_analyze(&d, q, n);
 			if (d.code >= 400 && d.code < 600) {
 				best = q;
