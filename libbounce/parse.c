@@ -316,6 +316,44 @@ verp_read(struct pstate *st)
 		}
 }
 
+/*
+ * The last resort for a bounce that names no recipient ("Delivery report
+ * unavailable"): the returned message's To, when it holds exactly one
+ * address and that address is not the list's own (Mailman writes the
+ * list address in To; it is in List-Post too) nor the bounce's sender or
+ * recipient.  List managers that personalise To (listmonk, most
+ * newsletter tools) write the subscriber there.
+ */
+static void
+original_to_recipient(struct pstate *st)
+{
+	const char *to = st->r->fields[BOUNCE_FIELD_ORIGINAL_TO], *a, *b;
+	const char *post;
+	bounce_recipient *rc;
+	size_t n, plen;
+	char addr[330];
+
+	if (to == NULL || strchr(to, ',') != NULL)
+		return;
+	a = strchr(to, '<');
+	a = a != NULL ? a + 1 : to;
+	b = a + strcspn(a, "> ");
+	n = (size_t)(b - a);
+	if (n == 0 || n >= sizeof(addr) || memchr(a, '@', n) == NULL)
+		return;
+	memcpy(addr, a, n);
+	addr[n] = '\0';
+	if (str_ifind(st->from, strlen(st->from), addr, n) != NULL ||
+	    str_ifind(st->to, strlen(st->to), addr, n) != NULL)
+		return;
+	if (st->orig_head != NULL && (post = hdr_find(st->orig_head,
+	    st->orig_head_len, "List-Post", &plen)) != NULL &&
+	    str_ifind(post, plen, addr, n) != NULL)
+		return;
+	if ((rc = report_add(st->r, addr, n, 1)) != NULL)
+		rc->source = "original-to";
+}
+
 static void
 decode(struct pstate *st)
 {
@@ -355,6 +393,9 @@ decode(struct pstate *st)
 		if (verp != NULL &&
 		    (rc = report_add(st->r, verp, strlen(verp), 1)) != NULL)
 			rc->source = "verp";
+		/* else the returned message's To, when it names one person */
+		if (st->r->nrcpt == 0)
+			original_to_recipient(st);
 		if (st->r->format == NULL)
 			report_set_format(st->r, "text");
 		st->r->kind = BOUNCE_KIND_BOUNCE;
