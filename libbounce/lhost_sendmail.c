@@ -20,7 +20,14 @@
  * <addr>... text" (or "<addr>... text") is Sendmail's verdict on one
  * recipient.  The remote reply seen since the last "while talking to" is
  * that recipient's diagnostic, the ">>>" command its phase, the host its
- * remote MTA.  The list at the top fills in recipients the transcript
+ * remote MTA.  A local mailer writes its complaint before the verdict,
+ * which only maps the mailer's exit status (sysexits: 69 becomes "554
+ * Service unavailable"):
+ *
+ *   mail.local: unknown user: alice
+ *   554 <alice@example.net>... Service unavailable
+ *
+ * so such a "program: text" line is added to the verdict's diagnostic.  The list at the top fills in recipients the transcript
  * does not name (a pipe or file is replaced by the address it was
  * "expanded from").
  *
@@ -88,7 +95,27 @@ struct session {
 	size_t resp_len;
 	bounce_phase phase;	/* the last ">>>" command */
 	int quit;		/* that command was QUIT */
+	const char *mailer;	/* a local mailer's "program: text" */
+	size_t mailer_len;
 };
+
+/*
+ * "mail.local: unknown user: alice", "procmail: Quota exceeded": a
+ * program name (no blank, no '<') and a colon, then text.
+ */
+static int
+mailer_line(const char *p, const char *eol)
+{
+	const char *q;
+
+	if (p >= eol || *p == '<' || *p == '.' || *p == '>' ||
+	    str_is_digit(*p))
+		return 0;
+	for (q = p; q < eol && *q != ':'; q++)
+		if (*q == ' ' || *q == '\t' || *q == '<')
+			return 0;
+	return q > p && eol - q > 2 && q[1] == ' ';
+}
 
 /* "NNN <addr>... text": the recipient's verdict. */
 static int
@@ -120,6 +147,12 @@ verdict(struct pstate *st, struct session *s, const char *line,
 		else
 			n = snprintf(diag, sizeof(diag), "%.*s",
 			    (int)(eol - text), text);
+		/* "554 <x>... Service unavailable (mail.local: unknown
+		 * user: x)" */
+		if (n > 0 && (size_t)n < sizeof(diag) && s->resp == NULL &&
+		    s->mailer != NULL)
+			n += snprintf(diag + n, sizeof(diag) - (size_t)n,
+			    " (%.*s)", (int)s->mailer_len, s->mailer);
 		if (n > 0)
 			rc->diagnostic = report_str(st->r, diag,
 			    (size_t)n < sizeof(diag) ? (size_t)n :
@@ -130,6 +163,7 @@ verdict(struct pstate *st, struct session *s, const char *line,
 	if (rc->phase == BOUNCE_PHASE_NONE && s->resp != NULL)
 		rc->phase = s->phase;
 	s->resp = NULL;
+	s->mailer = NULL;
 	return 1;
 }
 
@@ -257,6 +291,9 @@ sendmail_read(struct pstate *st)
 			}
 		} else if (verdict(st, &s, p, eol)) {
 			found++;
+		} else if (mailer_line(p, eol)) {
+			s.mailer = p;
+			s.mailer_len = (size_t)(eol - p);
 		} else if (skip_code(p, eol) != p && !same_host(&s,
 		    skip_code(p, eol), eol)) {
 			/* "550 example.com (smtp)... 550 Host unknown": a
