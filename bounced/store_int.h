@@ -19,17 +19,33 @@
 enum item_type { ITEM_MSG = 0, ITEM_SMTP, ITEM_POS, ITEM__COUNT };
 
 #define NPARAMS_MAX 17
+/*
+ * A message's columns, in the order of the message statement's arrays
+ * (store_pg.c): 0 sha256 and 3 raw in binary, the rest text; 8 is the
+ * list id, filled in at flush.
+ */
+#define MSG_COLS 15
+#define MSG_LIST_COL 8
+/*
+ * An event's columns, one set per recipient of a message: 0 the
+ * recipient's index, 1 recipient, 2 kind, 3 action, 4 phase, 5 reply
+ * code, 6 status, 7 dsn_status, 8 diagnostic, 9 remote_mta, 10 category,
+ * 11 reason, 12 rule; all text, NULL for none.
+ */
+#define EV_COLS 13
 
 struct item {
 	enum item_type type;
-	unsigned char key[32];	/* sort key: SHA-256; zero for positions */
+	unsigned char key[32];	/* sort key: SHA-256; 0xff for positions */
 	int month;		/* months since year 0 (UTC), -1: none */
 	time_t when;
-	char *list;		/* list name to resolve into list_param */
+	char *list;		/* list name to resolve into the list id */
 	char *name;		/* the input, for messages */
 	char *val[NPARAMS_MAX];
 	int len[NPARAMS_MAX];
 	int fmt[NPARAMS_MAX];
+	char **ev;		/* messages: nev * EV_COLS event columns */
+	size_t nev;
 	size_t bytes;
 	int result;
 	char *error;
@@ -43,23 +59,45 @@ struct query {
 	int chunk;
 };
 
+/* a batch: queued items, or the items of one flush with their results */
+struct batch {
+	struct item *items;
+	size_t nitems, size, bytes;
+	struct item **order;	/* sorted; then, after it, those to send */
+	struct item **send;
+	size_t nsend;
+	struct query *queries;	/* what the pipeline sends */
+	size_t nqueries;
+};
+
+/* an array parameter in PostgreSQL's binary format, built in place */
+struct arrbuf {
+	unsigned char *p;
+	size_t len, size;
+	unsigned int n;
+	int nulls;
+};
+
 struct list_entry {
 	char *name;
 	int id;
 };
+
+/* how far store_batch_send() got with the batch in flight */
+enum stage { STAGE_READY, STAGE_RESOLVE, STAGE_PIPE };
 
 struct store {
 	PGconn *conn;		/* NULL after a connection was given up */
 	char *conninfo;		/* to connect again */
 	int prepared;
 	char err[1024];
-	struct item *items;
-	size_t nitems, size, bytes;
-	int flushed;		/* items hold results; next add clears */
-	struct item **order;
-	struct query *queries;	/* what run_pipeline() sends */
-	size_t nqueries;
-	char *arr[NPARAMS_MAX];	/* array parameters of a chunk */
+	struct batch bat[2];
+	struct batch *fill;	/* where store_batch_add_*() queue */
+	struct batch *done;	/* the last batch sent: in flight or done */
+	int inflight;		/* done is being written; wait for it */
+	enum stage stage;	/* of the batch in flight */
+	int start_rc;		/* and how that stage ended */
+	struct arrbuf arr[MSG_COLS + 1 + EV_COLS];
 	struct list_entry lists[STORE_LIST_CACHE];
 	size_t nlists;
 	int months[STORE_MONTH_CACHE];
@@ -70,7 +108,14 @@ struct store {
 void store_seterr(struct store *st, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Drop the queued items. */
-void store_batch_clear(struct store *st);
+/* Drop a batch's items (keeps its memory for the next). */
+void store_batch_drop(struct batch *b);
+
+/*
+ * While a batch is in flight: hand the server what it can take now and
+ * read what it has sent, without waiting.  Called as items are queued so
+ * the server works on batch N while the caller makes batch N + 1.
+ */
+void store_progress(struct store *st);
 
 #endif

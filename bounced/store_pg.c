@@ -2,7 +2,8 @@
  * store_pg.c - the PostgreSQL store.  See store.h for the contract and
  * schema/README.md for the tables.
  *
- * How a batch is written (store_batch_flush):
+ * How a batch is written (store_batch_send, then store_batch_wait;
+ * store_batch_flush is the two):
  *   1. outside any transaction, the lists the batch names are looked up
  *      or created (cached per connection) and the months it writes get
  *      their event partition (bounced_ensure_partition(), cached too):
@@ -13,19 +14,31 @@
  *      and do not deadlock; an item with the same key as the one before it
  *      is a duplicate and is not sent;
  *   3. BEGIN, the statements, COMMIT and a Sync go out in libpq pipeline
- *      mode (no round trip per statement), the connection non-blocking
- *      while sending so neither side can stall on a full socket;
- *   4. messages go STORE_MSG_CHUNK to a statement, their columns as binary
- *      arrays: the message rows (ON CONFLICT on sha256 DO NOTHING) and,
- *      only for the rows that inserted, their events from a JSON array
- *      each, so a duplicate writes nothing and comes back with a NULL id;
- *      an SMTP result is one statement, keyed through event_keys;
+ *      mode (no round trip per statement), the connection non-blocking so
+ *      neither side can stall on a full socket.  store_batch_send()
+ *      returns once they are queued in libpq; what the socket did not
+ *      take yet is handed over as the caller queues the next items
+ *      (store_progress()), so the server writes batch N while the caller
+ *      parses batch N + 1, and store_batch_wait() reads the results;
+ *   4. messages go STORE_MSG_CHUNK to a statement, their columns and their
+ *      events' columns as binary arrays: the message rows (ON CONFLICT on
+ *      sha256 DO NOTHING) and, only for the rows that inserted, their
+ *      events, so a duplicate writes nothing and comes back with a NULL
+ *      id; an SMTP result is one statement, keyed through event_keys;
  *   5. a deadlock or serialization failure runs the batch again (up to
  *      STORE_RETRIES times); a lost connection is re-opened once and the
  *      batch run again (safe: every item is idempotent); an item the
  *      server refuses for its data makes the batch run again item by item,
  *      each in its own transaction (one-message statements), so only that
- *      item fails.
+ *      item fails.  These second runs are synchronous, inside
+ *      store_batch_wait().
+ *
+ * Why arrays and not COPY: COPY cannot say ON CONFLICT, so it would need a
+ * staging table (COPY into it, then INSERT ... SELECT ... ON CONFLICT),
+ * which writes every raw message once more, into the staging table,
+ * before the real insert; binary array parameters carry the same bytes
+ * straight into the one INSERT, as binary COPY would, in a statement that
+ * can be prepared, pipelined and retried like the others.
  *
  * Every statement is prepared with its values as parameters; the raw
  * message and the keys go in binary.  The parameters are made when an
@@ -57,39 +70,74 @@
 #define STORE_SEND_WAIT 120000
 
 
+/*
+ * Messages go many to a statement: the columns of messages as arrays (one
+ * element per message, in binary), and their events as arrays too (one
+ * element per event, with the message's place in the chunk), so the
+ * per-statement work (planning is cached, but executor start, partition
+ * routing and constraint set-up are not) is paid once per chunk instead
+ * of once per message, and nothing is JSON.  The message rows go in with
+ * ON CONFLICT (sha256) DO NOTHING; events are inserted only for the rows
+ * that did go in, so a message stored before writes nothing and comes
+ * back with a NULL id.  Duplicates inside one chunk are removed before it
+ * is sent (see mark_dups()).  The raw bytes are read from the array
+ * parameter once, by the INSERT; the chunk's places come from a second
+ * unnest of the (small) sha256 array, so no copy of the raw bytes is
+ * materialised or sorted on the way.  Rows are inserted in array order,
+ * which is key order: writers take their locks in the same order.
+ */
+static const char sql_msgs[] =
+    "WITH m AS ("
+    " INSERT INTO messages (sha256, received_at, size, raw, kind,"
+    "  format, parse_status, parse_error, list_id, envelope_sender,"
+    "  bounce_address, original_message_id, campaign_id, source,"
+    "  recipient_count)"
+    " SELECT sha256, received_at::timestamptz, size::bigint, raw, kind,"
+    "  format, parse_status, parse_error, list_id::integer,"
+    "  envelope_sender, bounce_address, original_message_id,"
+    "  campaign_id, source, recipient_count::integer"
+    " FROM unnest($1::bytea[], $2::text[], $3::text[], $4::bytea[],"
+    "  $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],"
+    "  $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],"
+    "  $15::text[])"
+    "  AS t(sha256, received_at, size, raw, kind, format, parse_status,"
+    "  parse_error, list_id, envelope_sender, bounce_address,"
+    "  original_message_id, campaign_id, source, recipient_count)"
+    " ON CONFLICT (sha256) DO NOTHING"
+    " RETURNING id, sha256, received_at, list_id, original_message_id,"
+    "  campaign_id"
+    "), i AS ("
+    " SELECT * FROM unnest($1::bytea[]) WITH ORDINALITY AS k(sha256, n)"
+    "), e AS ("
+    " INSERT INTO events (occurred_at, received_at, source,"
+    "  message_id, rcpt_index, recipient, list_id,"
+    "  original_message_id, campaign_id, kind, action, phase,"
+    "  reply_code, status, dsn_status, diagnostic, remote_mta,"
+    "  category, reason, rule)"
+    " SELECT m.received_at, m.received_at, 'bounce', m.id,"
+    "  r.i::integer, r.recipient, m.list_id, m.original_message_id,"
+    "  m.campaign_id, r.kind, r.action, r.phase, r.code::smallint,"
+    "  r.status, r.dsn_status, r.diagnostic, r.remote_mta, r.category,"
+    "  r.reason, r.rule"
+    " FROM m JOIN i ON i.sha256 = m.sha256"
+    " JOIN unnest($16::text[], $17::text[], $18::text[], $19::text[],"
+    "  $20::text[], $21::text[], $22::text[], $23::text[], $24::text[],"
+    "  $25::text[], $26::text[], $27::text[], $28::text[], $29::text[])"
+    "  AS r(n, i, recipient, kind, action, phase, code, status,"
+    "  dsn_status, diagnostic, remote_mta, category, reason, rule)"
+    "  ON r.n::bigint = i.n"
+    " RETURNING 1"
+    ") SELECT i.n, m.id FROM i LEFT JOIN m ON m.sha256 = i.sha256";
+
+#define MSG_PARAMS (MSG_COLS + 1 + EV_COLS)
+
 static const struct {
 	const char *name;
 	int nparams;
 	int list_param;		/* parameter holding list_id, or -1 */
 	const char *sql;
 } stmts[ITEM__COUNT] = {
-	[ITEM_MSG] = { "bounced_msg", 16, 8,
-	    "WITH m AS ("
-	    " INSERT INTO messages (sha256, received_at, size, raw, kind,"
-	    "  format, parse_status, parse_error, list_id, envelope_sender,"
-	    "  bounce_address, original_message_id, campaign_id, source,"
-	    "  recipient_count)"
-	    " VALUES ($1::bytea, $2::timestamptz, $3::bigint, $4::bytea, $5,"
-	    "  $6, $7, $8, $9::integer, $10, $11, $12::text, $13::text, $14,"
-	    "  $15::integer)"
-	    " ON CONFLICT (sha256) DO NOTHING"
-	    " RETURNING id, received_at"
-	    "), e AS ("
-	    " INSERT INTO events (occurred_at, received_at, source,"
-	    "  message_id, rcpt_index, recipient, list_id,"
-	    "  original_message_id, campaign_id, kind, action, phase,"
-	    "  reply_code, status, dsn_status, diagnostic, remote_mta,"
-	    "  category, reason, rule)"
-	    " SELECT m.received_at, m.received_at, 'bounce', m.id, r.i,"
-	    "  r.recipient, $9::integer, $12::text, $13::text, r.kind,"
-	    "  r.action, r.phase, r.code, r.status, r.dsn_status,"
-	    "  r.diagnostic, r.remote_mta, r.category, r.reason, r.rule"
-	    " FROM m CROSS JOIN json_to_recordset($16::json) AS r(i integer,"
-	    "  recipient text, kind text, action text, phase text,"
-	    "  code smallint, status text, dsn_status text, diagnostic text,"
-	    "  remote_mta text, category text, reason text, rule text)"
-	    " RETURNING 1"
-	    ") SELECT (SELECT id FROM m), (SELECT count(*) FROM e)" },
+	[ITEM_MSG] = { "bounced_msgs", MSG_PARAMS, MSG_LIST_COL, sql_msgs },
 	[ITEM_SMTP] = { "bounced_smtp", 17, 4,
 	    "WITH k AS ("
 	    " INSERT INTO event_keys (dedup_key, occurred_at)"
@@ -114,57 +162,10 @@ static const struct {
 	    " byte_offset = EXCLUDED.byte_offset, updated_at = now()" },
 };
 
-/*
- * Many messages in one statement: the columns of ITEM_MSG as arrays (one
- * element per message, in binary), so the per-statement work (planning
- * is cached, but executor start, partition routing and constraint set-up
- * are not) is paid once per chunk instead of once per message.  A message
- * whose bytes were stored before gives a row with a NULL id.  Duplicates
- * inside one chunk are removed before it is sent (see mark_dups()).
- */
-static const char sql_msgs_name[] = "bounced_msgs";
-static const char sql_msgs[] =
-    "WITH i AS ("
-    " SELECT * FROM unnest($1::bytea[], $2::text[], $3::text[],"
-    "  $4::bytea[], $5::text[], $6::text[], $7::text[], $8::text[],"
-    "  $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],"
-    "  $14::text[], $15::text[], $16::text[]) WITH ORDINALITY"
-    "  AS t(sha256, received_at, size, raw, kind, format, parse_status,"
-    "  parse_error, list_id, envelope_sender, bounce_address,"
-    "  original_message_id, campaign_id, source, recipient_count,"
-    "  events, n)"
-    "), m AS ("
-    " INSERT INTO messages (sha256, received_at, size, raw, kind,"
-    "  format, parse_status, parse_error, list_id, envelope_sender,"
-    "  bounce_address, original_message_id, campaign_id, source,"
-    "  recipient_count)"
-    " SELECT sha256, received_at::timestamptz, size::bigint, raw, kind,"
-    "  format, parse_status, parse_error, list_id::integer,"
-    "  envelope_sender, bounce_address, original_message_id,"
-    "  campaign_id, source, recipient_count::integer FROM i ORDER BY n"
-    " ON CONFLICT (sha256) DO NOTHING"
-    " RETURNING id, sha256, received_at, list_id, original_message_id,"
-    "  campaign_id"
-    "), e AS ("
-    " INSERT INTO events (occurred_at, received_at, source,"
-    "  message_id, rcpt_index, recipient, list_id,"
-    "  original_message_id, campaign_id, kind, action, phase,"
-    "  reply_code, status, dsn_status, diagnostic, remote_mta,"
-    "  category, reason, rule)"
-    " SELECT m.received_at, m.received_at, 'bounce', m.id, r.i,"
-    "  r.recipient, m.list_id, m.original_message_id, m.campaign_id,"
-    "  r.kind, r.action, r.phase, r.code, r.status, r.dsn_status,"
-    "  r.diagnostic, r.remote_mta, r.category, r.reason, r.rule"
-    " FROM m JOIN i ON i.sha256 = m.sha256"
-    " CROSS JOIN LATERAL json_to_recordset(i.events::json) AS r(i integer,"
-    "  recipient text, kind text, action text, phase text,"
-    "  code smallint, status text, dsn_status text, diagnostic text,"
-    "  remote_mta text, category text, reason text, rule text)"
-    " RETURNING 1"
-    ") SELECT i.n, m.id FROM i LEFT JOIN m ON m.sha256 = i.sha256";
-
-/* messages per multi-row statement */
+/* messages per chunk statement, and bytes: the raw bytes of a chunk
+ * pass through the server's memory together */
 #define STORE_MSG_CHUNK 250
+#define STORE_CHUNK_BYTES (4u * 1024 * 1024)
 /* element types of the array parameters (pg_type.oid) */
 #define OID_BYTEA 17
 #define OID_TEXT 25
@@ -296,11 +297,6 @@ ready(struct store *st)
 		PQclear(res);
 		res = NULL;
 	}
-	res = PQprepare(st->conn, sql_msgs_name, sql_msgs, 16, NULL);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		rc = failed(st, res, "cannot prepare the statements");
-		goto cleanup;
-	}
 	st->prepared = 1;
 cleanup:
 	PQclear(res);
@@ -322,6 +318,8 @@ store_open(struct store **out, const char *conninfo, char *err,
 		snprintf(err, errlen, "out of memory");
 		return STORE_ENOMEM;
 	}
+	st->fill = &st->bat[0];
+	st->done = &st->bat[1];
 	if (conninfo != NULL && (st->conninfo = strdup(conninfo)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		rc = STORE_ENOMEM;
@@ -372,10 +370,14 @@ store_close(struct store *st)
 
 	if (st == NULL)
 		return;
-	store_batch_clear(st);
-	free(st->items);
-	free(st->order);
-	free(st->queries);
+	for (i = 0; i < 2; i++) {
+		store_batch_drop(&st->bat[i]);
+		free(st->bat[i].items);
+		free(st->bat[i].order);
+		free(st->bat[i].queries);
+	}
+	for (i = 0; i < MSG_PARAMS; i++)
+		free(st->arr[i].p);
 	for (i = 0; i < st->nlists; i++)
 		free(st->lists[i].name);
 	PQfinish(st->conn);
@@ -474,15 +476,15 @@ ensure_month(struct store *st, const struct item *it)
 
 /* lists and partitions of the batch, outside its transaction */
 static int
-resolve(struct store *st)
+resolve(struct store *st, struct batch *b)
 {
 	struct item *it;
 	char buf[16];
 	size_t i;
 	int rc, id, p;
 
-	for (i = 0; i < st->nitems; i++) {
-		it = &st->items[i];
+	for (i = 0; i < b->nitems; i++) {
+		it = &b->items[i];
 		p = stmts[it->type].list_param;
 		if (p >= 0 && it->list != NULL && it->val[p] == NULL) {
 			if ((rc = list_id(st, it->list, &id)) != STORE_STORED)
@@ -514,6 +516,149 @@ cmp_item(const void *a, const void *b)
 	return (x > y) - (x < y);	/* the first added stays first */
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Array parameters                                                    */
+/* ------------------------------------------------------------------ */
+
+/* an array buffer bigger than this is not kept for the next chunk */
+#define STORE_ARR_KEEP (8u * 1024 * 1024)
+
+static void
+put_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+/* room for more bytes; an array is at most INT_MAX bytes (libpq) */
+static int
+arr_room(struct arrbuf *a, size_t more)
+{
+	unsigned char *p;
+	size_t size;
+
+	if (more > (size_t)INT_MAX - a->len)
+		return -1;
+	if (a->len + more <= a->size)
+		return 0;
+	size = a->size ? a->size : 4096;
+	while (size < a->len + more)
+		size *= 2;
+	if ((p = realloc(a->p, size)) == NULL)
+		return -1;
+	a->p = p;
+	a->size = size;
+	return 0;
+}
+
+/* an empty array; its header is written by arr_end() */
+static int
+arr_begin(struct arrbuf *a)
+{
+	a->len = 0;
+	a->n = 0;
+	a->nulls = 0;
+	if (arr_room(a, 20) != 0)
+		return -1;
+	a->len = 20;
+	return 0;
+}
+
+/* one element: len bytes of v, or NULL when v is NULL */
+static int
+arr_add(struct arrbuf *a, const char *v, size_t len)
+{
+	if (a->n == INT32_MAX || arr_room(a, 4 + (v != NULL ? len : 0)) != 0)
+		return -1;
+	if (v == NULL) {
+		put_be32(a->p + a->len, 0xffffffffu);
+		a->len += 4;
+		a->nulls = 1;
+	} else {
+		put_be32(a->p + a->len, (uint32_t)len);
+		if (len > 0)
+			memcpy(a->p + a->len + 4, v, len);
+		a->len += 4 + len;
+	}
+	a->n++;
+	return 0;
+}
+
+/*
+ * The header of a one-dimensional array of element type oid, in
+ * PostgreSQL's binary format (array_recv): ndim, has-nulls, element type,
+ * length, lower bound; the elements follow, each a length (-1: NULL) and
+ * its bytes.
+ */
+static void
+arr_end(struct arrbuf *a, uint32_t oid)
+{
+	put_be32(a->p, 1);
+	put_be32(a->p + 4, (uint32_t)a->nulls);
+	put_be32(a->p + 8, oid);
+	put_be32(a->p + 12, a->n);
+	put_be32(a->p + 16, 1);
+}
+
+/* the parameters of the message statement for items[0..n) */
+static int
+chunk_params(struct store *st, struct item *const *items, size_t n,
+    const char **vals, int *lens, int *fmts)
+{
+	const struct item *it;
+	const char *v;
+	char num[24];
+	size_t i, j, c, k;
+
+	for (c = 0; c < MSG_PARAMS; c++)
+		if (arr_begin(&st->arr[c]) != 0)
+			return -1;
+	for (i = 0; i < n; i++) {
+		it = items[i];
+		for (c = 0; c < MSG_COLS; c++) {
+			v = it->val[c];
+			if (arr_add(&st->arr[c], v, v == NULL ? 0 : it->fmt[c] ?
+			    (size_t)it->len[c] : strlen(v)) != 0)
+				return -1;
+		}
+		/* each event names its message by its place in the chunk */
+		k = (size_t)snprintf(num, sizeof(num), "%zu", i + 1);
+		for (j = 0; j < it->nev; j++) {
+			if (arr_add(&st->arr[MSG_COLS], num, k) != 0)
+				return -1;
+			for (c = 0; c < EV_COLS; c++) {
+				v = it->ev[j * EV_COLS + c];
+				if (arr_add(&st->arr[MSG_COLS + 1 + c], v,
+				    v != NULL ? strlen(v) : 0) != 0)
+					return -1;
+			}
+		}
+	}
+	for (c = 0; c < MSG_PARAMS; c++) {
+		arr_end(&st->arr[c], c == 0 || c == 3 ? OID_BYTEA : OID_TEXT);
+		vals[c] = (const char *)st->arr[c].p;
+		lens[c] = (int)st->arr[c].len;
+		fmts[c] = 1;
+	}
+	return 0;
+}
+
+/* libpq has copied the parameters; a huge buffer is given back */
+static void
+arr_trim(struct store *st)
+{
+	size_t c;
+
+	for (c = 0; c < MSG_PARAMS; c++)
+		if (st->arr[c].size > STORE_ARR_KEEP) {
+			free(st->arr[c].p);
+			memset(&st->arr[c], 0, sizeof(st->arr[c]));
+		}
+}
+
 /* ------------------------------------------------------------------ */
 /* Writing                                                             */
 /* ------------------------------------------------------------------ */
@@ -526,7 +671,8 @@ row_result(const struct item *it, const PGresult *res)
 		return STORE_STORED;
 	if (PQntuples(res) != 1)
 		return STORE_EDATA;
-	return PQgetisnull(res, 0, 0) ? STORE_DUPLICATE : STORE_STORED;
+	return PQgetisnull(res, 0, it->type == ITEM_MSG) ? STORE_DUPLICATE :
+	    STORE_STORED;
 }
 
 /* send what libpq holds, reading what the server sends meanwhile */
@@ -559,105 +705,44 @@ send_item(PGconn *c, const struct item *it)
 	    it->fmt, 0);
 }
 
-static void
-put_be32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
-
-/*
- * Parameter p of items[0..n) as a one-dimensional array in PostgreSQL's
- * binary format (array_recv): ndim, has-nulls, element type, length,
- * lower bound, then each element as a length (-1: NULL) and its bytes.
- */
-static char *
-build_array(struct item *const *items, size_t n, int p, uint32_t oid,
-    int *outlen)
-{
-	size_t total = 20, i, len;
-	unsigned char *buf, *w;
-	int nulls = 0;
-
-	for (i = 0; i < n; i++) {
-		total += 4;
-		if (items[i]->val[p] == NULL)
-			nulls = 1;
-		else
-			total += items[i]->fmt[p] ? (size_t)items[i]->len[p] :
-			    strlen(items[i]->val[p]);
-	}
-	if (total > INT_MAX || n > INT32_MAX || (buf = malloc(total)) == NULL)
-		return NULL;
-	put_be32(buf, 1);
-	put_be32(buf + 4, (uint32_t)nulls);
-	put_be32(buf + 8, oid);
-	put_be32(buf + 12, (uint32_t)n);
-	put_be32(buf + 16, 1);
-	w = buf + 20;
-	for (i = 0; i < n; i++) {
-		if (items[i]->val[p] == NULL) {
-			put_be32(w, 0xffffffffu);
-			w += 4;
-			continue;
-		}
-		len = items[i]->fmt[p] ? (size_t)items[i]->len[p] :
-		    strlen(items[i]->val[p]);
-		put_be32(w, (uint32_t)len);
-		memcpy(w + 4, items[i]->val[p], len);
-		w += 4 + len;
-	}
-	*outlen = (int)total;
-	return (char *)buf;
-}
-
-/* a chunk of messages as one statement; 0 when sent */
+/* a chunk of messages as one statement; 0 when queued in libpq */
 static int
 send_chunk(struct store *st, const struct query *q)
 {
-	int len[NPARAMS_MAX], fmt[NPARAMS_MAX], i, ok = 0;
-	const int np = stmts[ITEM_MSG].nparams;
+	const char *vals[MSG_PARAMS];
+	int lens[MSG_PARAMS], fmts[MSG_PARAMS], ok = 0;
 
-	for (i = 0; i < np; i++) {
-		fmt[i] = 1;
-		st->arr[i] = build_array(q->items, q->n, i,
-		    i == 0 || i == 3 ? OID_BYTEA : OID_TEXT, &len[i]);
-		if (st->arr[i] == NULL)
-			goto cleanup;
-	}
-	ok = PQsendQueryPrepared(st->conn, sql_msgs_name, np,
-	    (const char *const *)st->arr, len, fmt, 0);
-cleanup:
-	/* libpq has copied them into its buffer */
-	for (i = 0; i < np; i++) {
-		free(st->arr[i]);
-		st->arr[i] = NULL;
-	}
+	if (chunk_params(st, q->items, q->n, vals, lens, fmts) == 0)
+		ok = PQsendQueryPrepared(st->conn, stmts[ITEM_MSG].name,
+		    MSG_PARAMS, vals, lens, fmts, 0);
+	arr_trim(st);
 	return ok ? 0 : -1;
 }
 
 /* the statements of the batch: chunks of messages, the rest one each */
 static int
-plan_queries(struct store *st, struct item **send, size_t nsend)
+plan_queries(struct batch *b)
 {
+	struct item **send = b->send;
 	struct query *q;
-	size_t k = 0;
+	size_t k = 0, bytes;
 
-	q = realloc(st->queries, (nsend > 0 ? nsend : 1) * sizeof(*q));
+	q = realloc(b->queries, (b->nsend > 0 ? b->nsend : 1) * sizeof(*q));
 	if (q == NULL)
 		return STORE_ENOMEM;
-	st->queries = q;
-	st->nqueries = 0;
-	while (k < nsend) {
-		q = &st->queries[st->nqueries++];
+	b->queries = q;
+	b->nqueries = 0;
+	while (k < b->nsend) {
+		q = &b->queries[b->nqueries++];
 		q->items = &send[k];
 		q->n = 1;
 		q->chunk = send[k]->type == ITEM_MSG;
+		bytes = send[k]->bytes;
 		k++;
-		while (q->chunk && k < nsend && send[k]->type == ITEM_MSG &&
-		    q->n < STORE_MSG_CHUNK) {
+		while (q->chunk && k < b->nsend && send[k]->type == ITEM_MSG &&
+		    q->n < STORE_MSG_CHUNK &&
+		    bytes + send[k]->bytes <= STORE_CHUNK_BYTES) {
+			bytes += send[k]->bytes;
 			q->n++;
 			k++;
 		}
@@ -682,41 +767,104 @@ chunk_results(const struct query *q, const PGresult *res)
 }
 
 /*
- * The whole batch in one pipelined transaction.  Returns STORE_STORED
+ * After a failed or lost pipeline: out of pipeline mode and out of the
+ * transaction, or the connection dropped (the next ready() opens one).
+ */
+static void
+pipeline_abort(struct store *st)
+{
+	PGconn *c = st->conn;
+	PGresult *res;
+
+	if (c == NULL)
+		return;
+	PQsetnonblocking(c, 0);
+	if (PQpipelineStatus(c) != PQ_PIPELINE_OFF) {
+		while (PQstatus(c) == CONNECTION_OK &&
+		    (res = PQgetResult(c)) != NULL)
+			PQclear(res);
+		if (PQexitPipelineMode(c) != 1) {
+			PQfinish(st->conn);
+			st->conn = NULL;
+			return;
+		}
+	}
+	if (PQstatus(c) == CONNECTION_OK &&
+	    PQtransactionStatus(c) != PQTRANS_IDLE) {
+		res = PQexec(c, "ROLLBACK");
+		PQclear(res);
+	}
+}
+
+/*
+ * Send the whole batch as one pipelined transaction: BEGIN, the
+ * statements, COMMIT and a Sync, without waiting.  The connection is
+ * non-blocking: what the socket does not take now stays in libpq's
+ * buffer, for store_progress() and pipeline_recv() to hand over, so
+ * neither side stalls on a full socket and the caller goes on meanwhile.
+ * STORE_STORED when sent (pipeline_recv() must follow), else STORE_ETEMP
+ * or STORE_ENOMEM with the connection cleaned up.
+ */
+static int
+pipeline_send(struct store *st, struct batch *b)
+{
+	PGconn *c = st->conn;
+	const struct query *q;
+	size_t k;
+
+	if (plan_queries(b) != STORE_STORED)
+		return STORE_ENOMEM;
+	if (PQenterPipelineMode(c) != 1 || PQsetnonblocking(c, 1) != 0 ||
+	    !PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
+		goto lost;
+	for (k = 0; k < b->nqueries; k++) {
+		q = &b->queries[k];
+		if (q->chunk ? send_chunk(st, q) != 0 :
+		    !send_item(c, q->items[0]))
+			goto lost;
+		/* hand it over now: the server starts on it meanwhile */
+		if ((q->chunk || (k & 31) == 31) && PQflush(c) == -1)
+			goto lost;
+	}
+	if (!PQsendQueryParams(c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) ||
+	    !PQpipelineSync(c) || PQflush(c) == -1)
+		goto lost;
+	return STORE_STORED;
+lost:
+	failed(st, NULL, "the connection failed during a batch");
+	pipeline_abort(st);
+	return STORE_ETEMP;
+}
+
+void
+store_progress(struct store *st)
+{
+	/* errors are left for pipeline_recv() to find */
+	if (st->inflight && st->stage == STAGE_PIPE &&
+	    st->start_rc == STORE_STORED && st->conn != NULL)
+		PQflush(st->conn);
+}
+
+/*
+ * The outcome of the batch pipeline_send() sent.  Returns STORE_STORED
  * with every item's result set, or the class of the first failure with
  * *bad an item of the failing statement (or NULL) and *retry set for a
  * deadlock.
  */
 static int
-run_pipeline(struct store *st, struct item **send, size_t nsend,
-    struct item **bad, int *retry)
+pipeline_recv(struct store *st, struct batch *b, struct item **bad,
+    int *retry)
 {
 	PGconn *c = st->conn;
 	PGresult *res = NULL, *first = NULL;
 	const struct query *qq;
-	size_t n, k, q = 0, guard = 0;
+	size_t n = b->nqueries, q = 0, guard = 0;
 	ExecStatusType s;
 	int rc = STORE_STORED, single = 0;
 
 	*bad = NULL;
 	*retry = 0;
-	if ((rc = plan_queries(st, send, nsend)) != STORE_STORED)
-		return rc;
-	n = st->nqueries;
-	if (PQenterPipelineMode(c) != 1 || PQsetnonblocking(c, 1) != 0)
-		return failed(st, NULL, "cannot start a batch");
-	if (!PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
-		goto lost;
-	for (k = 0; k < n; k++) {
-		qq = &st->queries[k];
-		if (qq->chunk ? send_chunk(st, qq) != 0 :
-		    !send_item(c, qq->items[0]))
-			goto lost;
-		if ((qq->chunk || (k & 31) == 31) && pump(c) != 0)
-			goto lost;
-	}
-	if (!PQsendQueryParams(c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) ||
-	    !PQpipelineSync(c) || pump(c) != 0)
+	if (pump(c) != 0)
 		goto lost;
 	PQsetnonblocking(c, 0);
 	/* results: q = 0 BEGIN, 1..n the queries, n + 1 COMMIT, then Sync */
@@ -735,14 +883,14 @@ run_pipeline(struct store *st, struct item **send, size_t nsend,
 		if (s == PGRES_FATAL_ERROR && first == NULL) {
 			first = res;
 			if (q >= 1 && q <= n) {
-				*bad = st->queries[q - 1].items[0];
-				single = !st->queries[q - 1].chunk;
+				*bad = b->queries[q - 1].items[0];
+				single = !b->queries[q - 1].chunk;
 			}
 			continue;
 		}
 		if ((s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK) &&
 		    q >= 1 && q <= n) {
-			qq = &st->queries[q - 1];
+			qq = &b->queries[q - 1];
 			if (qq->chunk)
 				chunk_results(qq, res);
 			else
@@ -767,38 +915,49 @@ lost:
 	rc = STORE_ETEMP;
 cleanup:
 	PQclear(first);
-	if (PQpipelineStatus(c) != PQ_PIPELINE_OFF) {
-		/* only on a lost connection; drop it and start afresh */
-		PQsetnonblocking(c, 0);
-		while (PQstatus(c) == CONNECTION_OK &&
-		    (res = PQgetResult(c)) != NULL)
-			PQclear(res);
-		if (PQexitPipelineMode(c) != 1) {
-			PQfinish(st->conn);
-			st->conn = NULL;
-		}
-	}
-	if (st->conn != NULL && PQstatus(c) == CONNECTION_OK &&
-	    PQtransactionStatus(c) != PQTRANS_IDLE) {
-		res = PQexec(c, "ROLLBACK");
-		PQclear(res);
-	}
+	if (rc != STORE_STORED)
+		pipeline_abort(st);
 	return rc;
+}
+
+/* one attempt at a batch; *stage says how far it got */
+static int
+start(struct store *st, struct batch *b, enum stage *stage)
+{
+	int rc;
+
+	*stage = STAGE_READY;
+	if ((rc = ready(st)) != STORE_STORED)
+		return rc;
+	*stage = STAGE_RESOLVE;
+	if ((rc = resolve(st, b)) != STORE_STORED)
+		return rc;
+	*stage = STAGE_PIPE;
+	return pipeline_send(st, b);
 }
 
 /* one item in its own transaction (a single statement is one) */
 static int
 run_single(struct store *st, struct item *it)
 {
+	const char *vals[MSG_PARAMS];
+	int lens[MSG_PARAMS], fmts[MSG_PARAMS];
 	PGresult *res = NULL;
 	int attempt, rc = STORE_ETEMP;
 
 	for (attempt = 0; attempt < STORE_RETRIES; attempt++) {
 		if ((rc = ready(st)) != STORE_STORED)
 			break;
-		res = PQexecPrepared(st->conn, stmts[it->type].name,
-		    stmts[it->type].nparams, (const char *const *)it->val,
-		    it->len, it->fmt, 0);
+		if (it->type != ITEM_MSG)
+			res = PQexecPrepared(st->conn, stmts[it->type].name,
+			    stmts[it->type].nparams,
+			    (const char *const *)it->val, it->len, it->fmt, 0);
+		else if (chunk_params(st, &it, 1, vals, lens, fmts) == 0)
+			res = PQexecPrepared(st->conn, stmts[ITEM_MSG].name,
+			    MSG_PARAMS, vals, lens, fmts, 0);
+		else
+			return STORE_ENOMEM;
+		arr_trim(st);
 		if (PQresultStatus(res) == PGRES_TUPLES_OK ||
 		    PQresultStatus(res) == PGRES_COMMAND_OK) {
 			rc = row_result(it, res);
@@ -817,34 +976,53 @@ run_single(struct store *st, struct item *it)
 
 /* items with the key of the item before them (sorted) are duplicates */
 static size_t
-mark_dups(struct store *st, struct item **send)
+mark_dups(struct batch *b)
 {
 	struct item *it, *prev = NULL;
 	size_t i, n = 0;
 
-	for (i = 0; i < st->nitems; i++) {
-		it = st->order[i];
+	for (i = 0; i < b->nitems; i++) {
+		it = b->order[i];
 		it->dup_of = NULL;
 		if (prev != NULL && prev->type == it->type &&
 		    it->type != ITEM_POS &&
 		    memcmp(prev->key, it->key, sizeof(it->key)) == 0)
 			it->dup_of = prev->dup_of != NULL ? prev->dup_of : prev;
 		else
-			send[n++] = it;
+			b->send[n++] = it;
 		prev = it;
 	}
 	return n;
 }
 
+/* in key order, duplicates inside the batch set aside */
+static int
+prepare(struct batch *b)
+{
+	struct item **order;
+	size_t i;
+
+	order = realloc(b->order, 2 * b->nitems * sizeof(*order));
+	if (order == NULL)
+		return STORE_ENOMEM;
+	b->order = order;
+	b->send = order + b->nitems;
+	for (i = 0; i < b->nitems; i++)
+		order[i] = &b->items[i];
+	qsort(order, b->nitems, sizeof(*order), cmp_item);
+	b->nsend = mark_dups(b);
+	return STORE_STORED;
+}
+
 /* a duplicate inside the batch shares its original's fate */
 static int
-finish(struct store *st, int rc)
+finish(struct batch *b, int rc)
 {
 	struct item *it;
 	size_t i;
 
-	for (i = 0; i < st->nitems; i++) {
-		it = &st->items[i];
+	for (i = 0; i < b->nitems; i++) {
+		it = &b->items[i];
 		if (it->dup_of == NULL)
 			continue;
 		it->result = it->dup_of->result >= 0 ? STORE_DUPLICATE :
@@ -853,60 +1031,62 @@ finish(struct store *st, int rc)
 	return rc;
 }
 
-int
-store_batch_flush(struct store *st)
+static int
+fail_all(struct batch *b, int rc)
 {
-	struct item *bad = NULL, **order, **send;
-	int rc = STORE_STORED, retry, attempt, reconnected = 0;
-	size_t i, nsend;
+	size_t i;
 
-	if (st == NULL)
-		return STORE_EINVAL;
-	if (st->flushed || st->nitems == 0)
-		return STORE_STORED;
-	st->err[0] = '\0';
-	st->flushed = 1;
-	/* order, then the items to send (no duplicates) */
-	order = realloc(st->order, 2 * st->nitems * sizeof(*order));
-	if (order == NULL) {
-		rc = STORE_ENOMEM;
-		goto fail_all;
-	}
-	st->order = order;
-	send = order + st->nitems;
-	for (i = 0; i < st->nitems; i++)
-		order[i] = &st->items[i];
-	qsort(order, st->nitems, sizeof(*order), cmp_item);
-	nsend = mark_dups(st, send);
-	for (attempt = 0; attempt < STORE_RETRIES; attempt++) {
-		if ((rc = ready(st)) != STORE_STORED)
-			goto fail_all;
-		if ((rc = resolve(st)) != STORE_STORED) {
-			if (rc == STORE_ETEMP && !reconnected &&
-			    PQstatus(st->conn) != CONNECTION_OK) {
-				reconnected = 1;
-				continue;
-			}
-			goto fail_all;
-		}
-		rc = run_pipeline(st, send, nsend, &bad, &retry);
+	for (i = 0; i < b->nitems; i++)
+		b->items[i].result = rc;
+	return rc;
+}
+
+/*
+ * The rest of a batch whose first attempt ended at stage with rc: its
+ * results, running it again for a deadlock (up to STORE_RETRIES times in
+ * all) or once on a new connection when the old one was lost, and item by
+ * item, each in its own transaction, when the server refused something,
+ * so only that item fails.
+ */
+static int
+complete(struct store *st, struct batch *b, enum stage stage, int rc)
+{
+	struct item *bad = NULL;
+	int retry = 0, attempt = 1, reconnected = 0;
+	size_t i;
+
+	for (;;) {
 		if (rc == STORE_STORED)
-			return finish(st, STORE_STORED);
-		if (retry)
-			continue;
-		/* a connection lost mid-batch: once more on a new one */
-		if (rc == STORE_ETEMP && !reconnected) {
+			rc = pipeline_recv(st, b, &bad, &retry);
+		if (rc == STORE_STORED)
+			return finish(b, STORE_STORED);
+		if (stage == STAGE_READY || attempt++ == STORE_RETRIES)
+			break;
+		if (stage == STAGE_RESOLVE) {
+			/* a lookup found the connection gone */
+			if (rc != STORE_ETEMP || reconnected ||
+			    (st->conn != NULL &&
+			    PQstatus(st->conn) == CONNECTION_OK))
+				break;
 			reconnected = 1;
-			continue;
+		} else if (retry) {
+			retry = 0;
+		} else if (rc == STORE_ETEMP && !reconnected) {
+			/* a connection lost mid-batch: once more on a new
+			 * one (safe: every item is idempotent) */
+			reconnected = 1;
+		} else {
+			break;
 		}
-		break;
+		bad = NULL;
+		rc = start(st, b, &stage);
 	}
 	if (rc != STORE_EDATA || bad == NULL)
-		goto fail_all;
+		return fail_all(b, rc);
 	/* something was refused: the items one by one, to find it */
 	rc = STORE_STORED;
-	for (i = 0; i < nsend; i++) {
-		bad = send[i];
+	for (i = 0; i < b->nsend; i++) {
+		bad = b->send[i];
 		bad->result = run_single(st, bad);
 		if (bad->result < 0) {
 			bad->error = strdup(st->err);
@@ -914,31 +1094,104 @@ store_batch_flush(struct store *st)
 				rc = bad->result;
 			if (bad->result == STORE_ETEMP ||
 			    bad->result == STORE_ECONFIG)
-				goto fail_rest;
+				break;
 		}
 	}
+	/* what was not tried after a temporary failure failed with it */
+	for (i++; i < b->nsend; i++)
+		b->send[i]->result = rc;
 	if (rc != STORE_STORED) {
 		/* the first failure's detail */
-		for (i = 0; i < st->nitems; i++)
-			if (st->items[i].error != NULL) {
-				store_seterr(st, "%s", st->items[i].error);
+		for (i = 0; i < b->nitems; i++)
+			if (b->items[i].error != NULL) {
+				store_seterr(st, "%s", b->items[i].error);
 				break;
 			}
 	}
-	return finish(st, rc);
-fail_rest:
-	for (i++; i < nsend; i++)
-		send[i]->result = rc;
-	return finish(st, rc);
-fail_all:
-	for (i = 0; i < st->nitems; i++)
-		st->items[i].result = rc;
+	return finish(b, rc);
+}
+
+int
+store_batch_send(struct store *st)
+{
+	struct batch *b;
+
+	if (st == NULL)
+		return STORE_EINVAL;
+	if (st->inflight) {
+		store_seterr(st, "a batch is already being written; "
+		    "store_batch_wait() for it first");
+		return STORE_EINVAL;
+	}
+	if (st->fill->nitems == 0)
+		return STORE_STORED;
+	/* the queue becomes the batch in flight; the last one's results
+	 * are dropped and its memory takes the next items */
+	b = st->done;
+	store_batch_drop(b);
+	st->done = st->fill;
+	st->fill = b;
+	b = st->done;
+	st->err[0] = '\0';
+	st->inflight = 1;
+	st->stage = STAGE_READY;
+	if ((st->start_rc = prepare(b)) == STORE_STORED)
+		st->start_rc = start(st, b, &st->stage);
+	return STORE_STORED;
+}
+
+int
+store_batch_wait(struct store *st)
+{
+	int rc;
+
+	if (st == NULL)
+		return STORE_EINVAL;
+	if (!st->inflight)
+		return STORE_STORED;
+	/* a batch that did not start (stage READY) fails as it did */
+	rc = complete(st, st->done, st->stage, st->start_rc);
+	st->inflight = 0;
 	return rc;
+}
+
+int
+store_batch_flush(struct store *st)
+{
+	int rc;
+
+	if (st == NULL)
+		return STORE_EINVAL;
+	if (st->inflight) {
+		store_seterr(st, "store_batch_flush() with a batch being "
+		    "written; store_batch_wait() for it first");
+		return STORE_EINVAL;
+	}
+	if (st->fill->nitems == 0)
+		return STORE_STORED;
+	if ((rc = store_batch_send(st)) != STORE_STORED)
+		return rc;
+	return store_batch_wait(st);
 }
 
 /* ------------------------------------------------------------------ */
 /* One at a time                                                       */
 /* ------------------------------------------------------------------ */
+
+/* the store has no batch queued or in flight */
+static int
+idle(struct store *st, const char *what)
+{
+	if (st == NULL)
+		return 0;
+	if (st->fill->nitems > 0 || st->inflight) {
+		store_seterr(st, "%s with a batch %s; %s it first", what,
+		    st->inflight ? "being written" : "pending",
+		    st->inflight ? "store_batch_wait() for" : "flush");
+		return 0;
+	}
+	return 1;
+}
 
 static int
 flush_one(struct store *st, int idx)
@@ -954,24 +1207,16 @@ flush_one(struct store *st, int idx)
 int
 store_message(struct store *st, const struct store_msg *m)
 {
-	if (store_batch_count(st) > 0) {
-		if (st != NULL)
-			store_seterr(st, "store_message() with a batch "
-			    "pending; flush it first");
+	if (!idle(st, "store_message()"))
 		return STORE_EINVAL;
-	}
 	return flush_one(st, store_batch_add_message(st, m));
 }
 
 int
 store_smtp_event(struct store *st, const struct store_smtp *ev)
 {
-	if (store_batch_count(st) > 0) {
-		if (st != NULL)
-			store_seterr(st, "store_smtp_event() with a batch "
-			    "pending; flush it first");
+	if (!idle(st, "store_smtp_event()"))
 		return STORE_EINVAL;
-	}
 	return flush_one(st, store_batch_add_smtp(st, ev));
 }
 
@@ -988,6 +1233,11 @@ store_log_position_get(struct store *st, const char *source, int *found,
 	*found = 0;
 	if (st == NULL || source == NULL)
 		return STORE_EINVAL;
+	if (st->inflight) {
+		store_seterr(st, "store_log_position_get() with a batch being "
+		    "written; store_batch_wait() for it first");
+		return STORE_EINVAL;
+	}
 	if ((rc = ready(st)) != STORE_STORED)
 		return rc;
 	if ((rc = exec1(st, &res, sql_pos_get, 1, vals,
