@@ -66,7 +66,7 @@ const char *store_strerror(int rc);
 int store_exit_status(int rc);
 
 /* Schema version the store writes to (schema/NNNN_*.sql). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* Default batch bounds; a flush is due at either. */
 #define STORE_BATCH_ITEMS 500
