@@ -168,7 +168,9 @@ timeparse(time_t *out, const char *s, time_t now)
 		return -1;
 	while (*s == ' ')
 		s++;
-	if (s[0] >= '0' && s[0] <= '9' && s[4] == '-')
+	/* strnlen: a shorter string ends before s[4] */
+	if (s[0] >= '0' && s[0] <= '9' && strnlen(s, 5) == 5 &&
+	    s[4] == '-')
 		return iso(out, s);
 	if (s[0] >= '0' && s[0] <= '9') {
 		v = strtoll(s, &end, 10);
