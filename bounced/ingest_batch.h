@@ -19,15 +19,17 @@
 struct ingest_opts {
 	int version;			/* INGEST_OPTS_VERSION */
 	const char *source;		/* messages.source; NULL: "batch" */
-	const char *list;		/* list name; NULL: from each report */
+	const char *list;		/* NULL: each report's List-Id */
 	const char *bounce_address;	/* envelope recipient, if known */
-	size_t batch;			/* messages a batch; 0: STORE_BATCH_ITEMS */
+	size_t batch;			/* 0: STORE_BATCH_ITEMS messages */
 	int sync;			/* 1: wait for each batch (no overlap) */
 	/*
-	 * Called once per file, in the order given, when its fate is known:
-	 * result is a store_result (STORE_STORED, STORE_DUPLICATE, or why it
-	 * was not stored; STORE_EINVAL for a file that could not be read),
-	 * why the detail ("" when stored).  Borrowed for the call.
+	 * Called once per file when its fate is known: a file that cannot
+	 * be read at once (STORE_EINVAL), the others once their batch is
+	 * written, in the order given.  result is a store_result
+	 * (STORE_STORED, STORE_DUPLICATE, or why it was not stored), why the
+	 * detail ("" when stored); path is the caller's.  Borrowed for the
+	 * call.
 	 */
 	void (*done)(void *arg, const char *path, int result,
 	    const char *why);
