@@ -68,6 +68,7 @@ report(struct run *r, size_t path, int result, const char *why)
 static void
 collect(struct run *r, const struct fileset *f, int rc)
 {
+	const char *why;
 	size_t i;
 	int res;
 
@@ -75,15 +76,19 @@ collect(struct run *r, const struct fileset *f, int rc)
 		r->rc = rc;
 	for (i = 0; i < f->n; i++) {
 		res = store_batch_result(r->st, i);
-		if (res == STORE_STORED)
+		why = "";
+		if (res == STORE_STORED) {
 			r->stats->stored++;
-		else if (res == STORE_DUPLICATE)
+		} else if (res == STORE_DUPLICATE) {
 			r->stats->duplicates++;
-		else
+		} else {
 			r->stats->failed++;
-		report(r, f->idx[i], res, res < 0 ?
-		    (store_batch_error(r->st, i)[0] != '\0' ?
-		    store_batch_error(r->st, i) : store_error(r->st)) : "");
+			/* the item's own error, else the batch's */
+			why = store_batch_error(r->st, i);
+			if (why[0] == '\0')
+				why = store_error(r->st);
+		}
+		report(r, f->idx[i], res, why);
 	}
 }
 

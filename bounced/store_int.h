@@ -1,7 +1,8 @@
 /*
- * store_int.h - what the two halves of the store share: store_item.c
- * turns what the caller gives into queued items (parameters ready for the
- * statements), store_pg.c writes them.  Private to the store.
+ * store_int.h - what the parts of the store share: store_item.c turns
+ * what the caller gives into queued items (parameters ready for the
+ * statements), store_batch.c writes them, with the statements, lists,
+ * partitions and connection of store_pg.c.  Private to the store.
  */
 #ifndef BOUNCED_STORE_INT_H
 #define BOUNCED_STORE_INT_H
@@ -33,6 +34,18 @@ enum item_type { ITEM_MSG = 0, ITEM_SMTP, ITEM_POS, ITEM__COUNT };
  * 11 reason, 12 rule; all text, NULL for none.
  */
 #define EV_COLS 13
+/* the message statement's parameters: the message columns, the events'
+ * places in the chunk, the event columns, each an array */
+#define MSG_PARAMS (MSG_COLS + 1 + EV_COLS)
+
+/* the prepared statement of each kind of item (store_pg.c) */
+struct store_stmt {
+	const char *name;
+	int nparams;
+	int list_param;		/* parameter holding list_id, or -1 */
+	const char *sql;
+};
+extern const struct store_stmt store_stmts[];
 
 struct item {
 	enum item_type type;
@@ -107,6 +120,17 @@ struct store {
 /* Set st's error detail (cut to fit). */
 void store_seterr(struct store *st, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/*
+ * store_pg.c: st connected (again, when the connection was lost) with the
+ * statements prepared; a failure of res (or the connection) into st's
+ * error, returning its class; the lists and partitions of b looked up or
+ * made; the order items are written in (kind, then key).
+ */
+int store_ready(struct store *st);
+int store_failed(struct store *st, const PGresult *res, const char *what);
+int store_resolve(struct store *st, struct batch *b);
+int store_cmp_item(const void *a, const void *b);
 
 /* Drop a batch's items (keeps its memory for the next). */
 void store_batch_drop(struct batch *b);

@@ -518,8 +518,8 @@ START_TEST(test_events_follow_their_message)
 		    "$1::bigint ORDER BY e.rcpt_index", 1, NULL, vals, NULL,
 		    NULL, 0);
 		ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
-		ck_assert_int_eq(atoi(PQgetvalue(r, 0, 0)), i % 3 == 0 ? 0 :
-		    i % 3 == 1 ? 1 : 5);
+		ck_assert_int_eq(strtol(PQgetvalue(r, 0, 0), NULL, 10),
+		    i % 3 == 0 ? 0 : i % 3 == 1 ? 1 : 5);
 		if (i % 3 == 1) {
 			ck_assert_str_eq(PQgetvalue(r, 0, 1),
 			    "carol@example.com");
