@@ -91,18 +91,19 @@ server_cpu() {
 		echo '?'
 		return
 	}
-	awk -v pm="$pm" -v hz="$(getconf CLK_TCK)" '
+	# processes come and go while this reads: cat skips those gone
+	cat /proc/[0-9]*/stat 2>/dev/null | awk -v pm="$pm" \
+	    -v hz="$(getconf CLK_TCK)" '
 	{
+		pid = $1
 		sub(/^.*\) /, "")	# past "pid (comm) "
-		split($0, f, " ")
-		# f[2] ppid, f[12..15] utime stime cutime cstime
-		if (FILENAME == "/proc/" pm "/stat")
-			t += f[12] + f[13] + f[14] + f[15]
-		else if (f[2] == pm)
-			t += f[12] + f[13]
+		# $2 ppid, $12..$15 utime stime cutime cstime
+		if (pid == pm)
+			t += $12 + $13 + $14 + $15
+		else if ($2 == pm)
+			t += $12 + $13
 	}
-	END { printf "%.2f\n", t / hz }' /proc/[0-9]*/stat 2>/dev/null ||
-		echo '?'
+	END { printf "%.2f\n", t / hz }'
 }
 
 ratios=
