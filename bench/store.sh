@@ -1,5 +1,5 @@
 #!/bin/sh
-# store.sh [corpus [N [BATCH]] | synthetic [N [RCPTS [BATCH]]]] - batch
+# store.sh [corpus [N] | synthetic [N [RCPTS]]] - batch
 # ingest (parse + store into PostgreSQL) against `bounced parse --json`
 # over the same Maildir, in the same run.
 #
@@ -11,10 +11,10 @@
 #   synthetic: N distinct DSNs of RCPTS (5) recipients each.
 #
 # Parsing: `bounced parse --json` over the files, 5,000 to a process
-# (xargs), output to /dev/null.  Ingest: bench/store_bench, which runs
-# ingest_files() (bounced/ingest_batch.c, the loop of `bounced ingest`): one
-# process, one connection, batches of BATCH (500), the next batch parsed
-# while the server writes the last, into a fresh database bounced_bench on
+# (xargs), output to /dev/null.  Ingest: `bounced ingest MAILDIR`: one
+# process, one connection, batches of 500, the next batch parsed while the
+# server writes the last (bounced/ingest_mail.c), into a fresh database
+# bounced_bench on
 # the private cluster (scripts/pg.sh) with PostgreSQL's default durability
 # (fsync on, synchronous_commit on; printed).  Both read the same files.
 #
@@ -32,16 +32,13 @@ case $mode in
 corpus)
 	n=${2:-50000}
 	rcpts=
-	batch=${3:-500}
 	;;
 synthetic)
 	n=${2:-50000}
 	rcpts=${3:-5}
-	batch=${4:-500}
 	;;
 *)
-	echo "usage: bench/store.sh [corpus [N [BATCH]] |" \
-	    "synthetic [N [RCPTS [BATCH]]]]" >&2
+	echo "usage: bench/store.sh [corpus [N] | synthetic [N [RCPTS]]]" >&2
 	exit 64
 	;;
 esac
@@ -72,8 +69,7 @@ else
 	fi
 	what="$n synthetic DSNs of $rcpts recipients"
 fi
-echo "store bench: $what ($(du -sh "$maildir/cur" | cut -f1)), batches" \
-    "of $batch"
+echo "store bench: $what ($(du -sh "$maildir/cur" | cut -f1))"
 
 sh scripts/pg.sh start
 url=$(sh scripts/pg.sh url)
@@ -125,11 +121,18 @@ while [ "$r" -le "$rounds" ]; do
 	./bounced/bounced db init --database "$benchurl" >/dev/null
 	sh scripts/pg.sh psql -q -c 'CHECKPOINT'
 	s0=$(server_cpu)
-	out=$("$b/bench/store_bench" store "$benchurl" "$maildir" "$batch")
+	i=$(python3 bench/measure.py ingest "$n" -- ./bounced/bounced ingest \
+	    --database "$benchurl" "$maildir")
 	s1=$(server_cpu)
-	echo "ingest: $out"
-	iwall=$(echo "$out" | sed 's/.*; \([0-9.]*\) s wall.*/\1/')
-	icpu=$(echo "$out" | sed 's/.* \([0-9.]*\) s CPU.*/\1/')
+	iwall=$(echo "$i" | sed 's/.*"wall": \([0-9.]*\).*/\1/')
+	icpu=$(echo "$i" | sed 's/.*"cpu": \([0-9.]*\).*/\1/')
+	stored=$(psql "$benchurl" -tAc \
+	    'SELECT count(*) FROM messages' 2>/dev/null || echo '?')
+	printf 'ingest: %s messages stored, %.2f s wall, %.2f s CPU: %.0f' \
+	    "$stored" "$iwall" "$icpu" "$(awk "BEGIN { print $n / $iwall }")"
+	printf ' messages/s, %.0f messages/CPU-s (bounced ingest, batches' \
+	    "$(awk "BEGIN { print $n / $icpu }")"
+	printf ' of 500, overlapped)\n'
 	if [ "$s0" != '?' ] && [ "$s1" != '?' ]; then
 		printf 'ingest: server %.2f s CPU (the whole cluster)\n' \
 		    "$(awk "BEGIN { print $s1 - $s0 }")"

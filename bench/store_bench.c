@@ -4,19 +4,9 @@
  *
  *   store_bench make-maildir DIR N [RCPTS]   write N distinct DSNs with
  *                                            RCPTS recipients each (5)
- *   store_bench store URL DIR [BATCH] [sync] read, parse and store every
- *                                            message of DIR/cur and DIR/new
- *                                            in batches of BATCH (500)
- *                                            with ingest_files(), the loop
- *                                            `bounced ingest` runs; "sync"
- *                                            waits for each batch instead
- *                                            of parsing the next meanwhile
  *
- * `store` prints one line: counts, wall-clock seconds, CPU seconds of this
- * process (user + system), and messages per second of each.  Parsing is
- * set up as `bounced parse` sets it up (configuration, built-in rules), so
- * the two do the same work but for storing.  bench/store.sh runs both
- * against the private cluster.
+ * bench/store.sh times `bounced parse --json` and `bounced ingest` over
+ * such a Maildir (or over unique copies of the shared corpus).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -29,20 +19,10 @@
 
 #include "bounce.h"
 #include "config.h"
-#include "ingest_batch.h"
 #include "rulesload.h"
 #include "store.h"
 
 #define RCPT_MAX 64
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int
 make_maildir(const char *dir, long n, int rcpts)
@@ -114,119 +94,6 @@ make_maildir(const char *dir, long n, int rcpts)
 	return 0;
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* the files of DIR/cur and DIR/new, sorted (Maildir delivery order) */
-static char **
-list_maildir(const char *dir, size_t *n)
-{
-	static const char *const subs[] = { "cur", "new" };
-	char path[4096], **v = NULL, **nv;
-	struct dirent *de;
-	size_t s, size = 0;
-	DIR *d;
-
-	*n = 0;
-	for (s = 0; s < 2; s++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, subs[s]);
-		if ((d = opendir(path)) == NULL)
-			continue;
-		while ((de = readdir(d)) != NULL) {
-			if (de->d_name[0] == '.')
-				continue;
-			if (*n == size) {
-				size = size ? size * 2 : 1024;
-				if ((nv = realloc(v, size * sizeof(*v))) ==
-				    NULL)
-					exit(1);
-				v = nv;
-			}
-			snprintf(path, sizeof(path), "%s/%s/%s", dir, subs[s],
-			    de->d_name);
-			if ((v[(*n)++] = strdup(path)) == NULL)
-				exit(1);
-		}
-		closedir(d);
-	}
-	if (*n > 0)
-		qsort(v, *n, sizeof(*v), cmp_str);
-	return v;
-}
-
-static double
-cpu_seconds(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-static void
-failed_file(void *arg, const char *path, int result, const char *why)
-{
-	(void)arg;
-	if (result < 0)
-		fprintf(stderr, "store_bench: %s: %s: %s\n", path,
-		    store_strerror(result), why);
-}
-
-static int
-store_dir(const char *url, const char *dir, long batch, int sync)
-{
-	struct ingest_opts o = INGEST_OPTS_INIT;
-	bounce_parse_options popts = BOUNCE_PARSE_OPTIONS_INIT;
-	struct ingest_stats s;
-	struct store *st = NULL;
-	struct config *cfg = NULL;
-	bounce_ctx *ctx = NULL;
-	char err[1024], **paths;
-	double t0, c0, t, c;
-	size_t n, i;
-	int rc;
-
-	paths = list_maildir(dir, &n);
-	if (config_from_args(&cfg, NULL) != 0)
-		return 1;
-	config_verp(&popts.verp, cfg);
-	if (rulesload_ctx_config(&ctx, cfg, NULL, 0) != 0)
-		return 1;
-	config_free(cfg);
-	if (store_open(&st, url, err, sizeof(err)) != 0) {
-		fprintf(stderr, "store_bench: %s\n", err);
-		return 1;
-	}
-	o.batch = (size_t)batch;
-	o.sync = sync;
-	o.done = failed_file;
-	t0 = now();
-	c0 = cpu_seconds();
-	rc = ingest_files(&s, st, ctx, &popts, (const char *const *)paths, n,
-	    &o);
-	t = now() - t0;
-	c = cpu_seconds() - c0;
-	printf("stored %zu, duplicates %zu, failed %zu, unreadable %zu, "
-	    "events %zu; %.2f s wall, %.2f s CPU: %.0f messages/s, "
-	    "%.0f messages/CPU-s (batches of %ld%s)\n", s.stored,
-	    s.duplicates, s.failed, s.unreadable, s.events, t, c,
-	    (double)(s.stored + s.duplicates) / t,
-	    (double)(s.stored + s.duplicates) / c, batch,
-	    sync ? ", each waited for" : ", overlapped");
-	if (rc != 0)
-		fprintf(stderr, "store_bench: %s\n", store_error(st));
-	store_close(st);
-	bounce_ctx_free(ctx);
-	for (i = 0; i < n; i++)
-		free(paths[i]);
-	free(paths);
-	return rc != 0 || s.failed != 0 || s.unreadable != 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -240,13 +107,6 @@ main(int argc, char **argv)
 			return 64;
 		return make_maildir(argv[2], n, (int)k);
 	}
-	if (argc >= 4 && strcmp(argv[1], "store") == 0) {
-		k = argc > 4 ? strtol(argv[4], NULL, 10) : 500;
-		if (k < 1 || (argc > 5 && strcmp(argv[5], "sync") != 0))
-			return 64;
-		return store_dir(argv[2], argv[3], k, argc > 5);
-	}
-	fprintf(stderr, "usage: store_bench make-maildir DIR N [RCPTS]\n"
-	    "       store_bench store URL DIR [BATCH] [sync]\n");
+	fprintf(stderr, "usage: store_bench make-maildir DIR N [RCPTS]\n");
 	return 64;
 }
