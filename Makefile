@@ -56,7 +56,9 @@ CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(FORTIFY) \
 	-Ilibbounce
 CFLAGS += $(WARN) $(OPT)
-LDFLAGS += $(filter -fsanitize=%,$(OPT))
+# --as-needed: link only the libraries used; every library costs page
+# faults at each start, and `bounced ingest` starts once per message
+LDFLAGS += -Wl,--as-needed -Wl,-O1 $(filter -fsanitize=%,$(OPT))
 
 LIB_SRC := $(sort $(wildcard libbounce/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/rules_builtin.o
