@@ -127,7 +127,7 @@ $(B)/bounced/bounced: $(BIN_OBJ) $(B)/libbounce.a
 
 # ./bounced/bounced is the variant last built
 bounced/bounced: $(B)/bounced/bounced FORCE
-	@cmp -s $< $@ || cp $< $@
+	@cmp -s $< $@ || { cp $< $@.tmp && mv -f $@.tmp $@; }
 
 # tests: one Check program per module
 $(B)/tests/support/%.o: tests/support/%.c $(TEST_HDR)

@@ -207,7 +207,7 @@ START_TEST(test_good_file)
 	    "store_raw = Off\r\n"
 	    "verp_separator = -\n"
 	    "verp_equals = \"=\"\n"
-	    "schema_dir = \"/var/lib/bounced/a #b\"  # quoted\n"
+	    "schema_dir = \"/usr/share/bounced/a #b\"  # quoted\n"
 	    "database_url = postgresql://bounced:pa#ss@db.example.org/b\n"
 	    "rules_file = /etc/bounced/a.rules, /etc/bounced/b.rules\n"
 	    "rules_file = \"/etc/bounced/with space.rules\"\n"
@@ -338,8 +338,8 @@ START_TEST(test_errors_structure)
 	/* a line over the limit */
 	big = malloc(5000);
 	ck_assert_ptr_nonnull(big);
-	memcpy(big, "schema_dir = ", 15);
-	memset(big + 15, 'a', 4984);
+	memcpy(big, "schema_dir = ", 13);
+	memset(big + 13, 'a', 4986);
 	big[4999] = '\0';
 	path = conf(big, 0600);
 	free(big);
