@@ -8,11 +8,11 @@
 # Two psql baselines: one psql process per INSERT (a process and a
 # connection per row, as the pipe pays), and one psql session per worker
 # running N/4 autocommit INSERTs (the cost of the transactions alone).
-# N (2000) messages are the first N of bench/work/store-corpus (made by
+# N (500) messages are the first N of bench/work/store-corpus (made by
 # bench/store.sh or bench/unique_maildir.py).  Prints messages per second
 # of wall-clock time for each.
 set -eu
-n=${1:-2000}
+n=${1:-500}
 shared=${SHARED:-../shared}
 work=bench/work
 maildir=$work/store-corpus

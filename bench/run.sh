@@ -53,5 +53,5 @@ if [ "${BENCH_DB:-1}" = 1 ]; then
 	echo
 	SHARED=$shared sh bench/store.sh corpus "$target"
 	echo
-	SHARED=$shared sh bench/pipe.sh "${BENCH_PIPE_MESSAGES:-2000}"
+	SHARED=$shared sh bench/pipe.sh "${BENCH_PIPE_MESSAGES:-500}"
 fi
