@@ -6,6 +6,7 @@
 #   make eval       accuracy on ../shared/corpus (skipped without ../shared)
 #   make bench      speed against GMime-only and Sisimai baselines
 #   make bench-classify  ns per classification, ms per context
+#   make bench-store  batch ingest into PostgreSQL against parse --json
 #   make SAN=1 ...  the same with AddressSanitizer and UBSan
 #   make memcheck   valgrind over the parse of every fixture
 #   make lint       exported symbols, banned functions, formatting
@@ -55,7 +56,9 @@ CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(FORTIFY) \
 	-Ilibbounce
 CFLAGS += $(WARN) $(OPT)
-LDFLAGS += $(filter -fsanitize=%,$(OPT))
+# --as-needed: link only the libraries used; every library costs page
+# faults at each start, and `bounced ingest` starts once per message
+LDFLAGS += -Wl,--as-needed -Wl,-O1 $(filter -fsanitize=%,$(OPT))
 
 LIB_SRC := $(sort $(wildcard libbounce/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/rules_builtin.o
@@ -76,7 +79,8 @@ TEST_SUPPORT := $(patsubst %.c,$(B)/%.o,$(wildcard tests/support/*.c))
 # objects are kept between runs
 .SECONDARY:
 
-.PHONY: all deps check test demo eval bench bench-classify memcheck lint \
+.PHONY: all deps check test demo eval bench bench-classify bench-store \
+	memcheck lint \
 	clean FORCE
 
 all: bounced/bounced $(B)/libbounce.so
@@ -123,7 +127,7 @@ $(B)/bounced/bounced: $(BIN_OBJ) $(B)/libbounce.a
 
 # ./bounced/bounced is the variant last built
 bounced/bounced: $(B)/bounced/bounced FORCE
-	@cmp -s $< $@ || cp $< $@
+	@cmp -s $< $@ || { cp $< $@.tmp && mv -f $@.tmp $@; }
 
 # tests: one Check program per module
 $(B)/tests/support/%.o: tests/support/%.c $(TEST_HDR)
@@ -173,6 +177,10 @@ $(B)/bench/classify_bench: bench/classify_bench.c $(B)/libbounce.a
 
 bench-classify: $(B)/bench/classify_bench
 	@$(B)/bench/classify_bench tests/fixtures/classify/cases.jsonl
+
+# ingest (parse + store, private cluster) against parse --json, same files
+bench-store: all $(B)/bench/store_bench
+	@SHARED=$(SHARED) sh bench/store.sh
 
 # the store benchmark needs the bounced objects and a database
 $(B)/bench/store_bench: bench/store_bench.c $(BIN_LIB_OBJ) $(B)/libbounce.a

@@ -8,6 +8,12 @@
 # per message.  Rates are messages per CPU second (user + system) of a
 # single process; peak memory is the largest resident set.  Work files go
 # to bench/work/ (git-ignored).
+#
+# Then storing (bench/store.sh): `bounced ingest` of a Maildir of unique
+# copies of the corpus into the private PostgreSQL against `bounced parse
+# --json` over the same files; and the MTA pipe case (bench/pipe.sh): a
+# `bounced ingest` process per message, 4 in parallel, against as many
+# single-row INSERT transactions from psql.  BENCH_DB=0 skips these.
 set -eu
 build=$1
 shared=${2:-../shared}
@@ -40,3 +46,12 @@ else
 	echo "bench: Sisimai (libsisimai-perl) is not installed; install it with: apt-get install libsisimai-perl" >&2
 fi
 python3 bench/report.py "$work/results.jsonl"
+
+# storing: batch ingest of a Maildir against parse --json over the same
+# files, and the MTA pipe case (BENCH_DB=0 skips both)
+if [ "${BENCH_DB:-1}" = 1 ]; then
+	echo
+	SHARED=$shared sh bench/store.sh corpus "$target"
+	echo
+	SHARED=$shared sh bench/pipe.sh "${BENCH_PIPE_MESSAGES:-500}"
+fi

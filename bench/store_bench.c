@@ -1,46 +1,28 @@
 /*
- * store_bench.c - how fast the store writes a Maildir of bounces into
- * PostgreSQL, next to how fast they parse.
+ * store_bench.c - how fast bounced stores a Maildir of bounces into
+ * PostgreSQL, next to how fast it parses them.
  *
  *   store_bench make-maildir DIR N [RCPTS]   write N distinct DSNs with
  *                                            RCPTS recipients each (5)
- *   store_bench store URL DIR [BATCH]        read, parse and store every
- *                                            message of DIR/cur and DIR/new
- *                                            in batches of BATCH (500);
- *                                            prints messages/s
  *
- * bench/store.sh runs both against the private cluster and compares with
- * `bounced parse --json` over the same Maildir.
- *
- * The recipients stored are the report's; while the parser cannot read a
- * DSN yet (it is being written), they are made from the Final-Recipient
- * lines so each message still writes RCPTS events: what is measured is
- * the store, with the event count a real run would have.
+ * bench/store.sh times `bounced parse --json` and `bounced ingest` over
+ * such a Maildir (or over unique copies of the shared corpus).
  */
-/* memmem */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "bounce.h"
-#include "input.h"
+#include "config.h"
+#include "rulesload.h"
 #include "store.h"
 
 #define RCPT_MAX 64
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int
 make_maildir(const char *dir, long n, int rcpts)
@@ -112,141 +94,6 @@ make_maildir(const char *dir, long n, int rcpts)
 	return 0;
 }
 
-/* recipients from the Final-Recipient lines (see the file's comment) */
-static size_t
-fake_recipients(bounce_recipient *out, char addrs[][128], const char *buf,
-    size_t len)
-{
-	const char *p = buf, *end = buf + len, *q;
-	size_t n = 0, k;
-
-	while (n < RCPT_MAX && (q = memmem(p, (size_t)(end - p),
-	    "Final-Recipient: rfc822; ", 25)) != NULL) {
-		q += 25;
-		for (k = 0; q + k < end && q[k] != '\n' && k < 127; k++)
-			addrs[n][k] = q[k];
-		addrs[n][k] = '\0';
-		memset(&out[n], 0, sizeof(out[n]));
-		out[n].address = addrs[n];
-		out[n].kind = BOUNCE_KIND_BOUNCE;
-		out[n].action = "failed";
-		out[n].status = "5.1.1";
-		out[n].dsn_status = "5.1.1";
-		out[n].reply_code = 550;
-		out[n].diagnostic = "550 5.1.1 Recipient address rejected: "
-				    "User unknown in virtual mailbox table";
-		out[n].remote_mta = "in.example.net";
-		out[n].phase = BOUNCE_PHASE_RCPT;
-		out[n].category = BOUNCE_CAT_HARD;
-		out[n].reason = "user_unknown";
-		out[n].rule = "bench";
-		n++;
-		p = q;
-	}
-	return n;
-}
-
-/* write the batch; counts: stored, duplicates, failed */
-static int
-flush(struct store *st, long counts[3])
-{
-	size_t i;
-	int rc;
-
-	rc = store_batch_flush(st);
-	if (rc < 0 && rc != STORE_EDATA) {
-		fprintf(stderr, "store_bench: %s\n", store_error(st));
-		return 1;
-	}
-	for (i = 0; (rc = store_batch_result(st, i)) != STORE_EINVAL; i++)
-		counts[rc == STORE_STORED ? 0 :
-		    rc == STORE_DUPLICATE ? 1 : 2]++;
-	return 0;
-}
-
-static int
-store_dir(const char *url, const char *dir, long batch)
-{
-	static bounce_recipient rcpt[RCPT_MAX];
-	static char addrs[RCPT_MAX][128];
-	static const char *const subs[] = { "cur", "new" };
-	struct msgbuf mb = { 0 };
-	struct store *st = NULL;
-	bounce_report *report;
-	bounce_ctx *ctx = NULL;
-	struct store_msg m;
-	struct dirent *de;
-	char path[4096], err[1024];
-	long stored, dup, failed, events = 0, counts[3] = { 0, 0, 0 };
-	double t0, t;
-	size_t s;
-	DIR *d;
-	FILE *fp;
-
-	if (bounce_ctx_new(&ctx, NULL) != BOUNCE_OK)
-		return 1;
-	if (store_open(&st, url, err, sizeof(err)) != 0) {
-		fprintf(stderr, "store_bench: %s\n", err);
-		return 1;
-	}
-	t0 = now();
-	for (s = 0; s < 2; s++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, subs[s]);
-		if ((d = opendir(path)) == NULL)
-			continue;
-		while ((de = readdir(d)) != NULL) {
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s/%s", dir, subs[s],
-			    de->d_name);
-			if ((fp = fopen(path, "rb")) == NULL ||
-			    input_read_stream(&mb, fp, 50u << 20) != 0) {
-				fprintf(stderr, "store_bench: %s\n", path);
-				return 1;
-			}
-			fclose(fp);
-			if (bounce_parse(&report, ctx, mb.data, mb.len, NULL) !=
-			    BOUNCE_OK)
-				return 1;
-			memset(&m, 0, sizeof(m));
-			m.raw = mb.data;
-			m.len = mb.len;
-			m.report = report;
-			m.name = path;
-			m.source = "batch";
-			if (bounce_report_recipient_count(report) == 0) {
-				m.recipients = rcpt;
-				m.nrecipients = fake_recipients(rcpt, addrs,
-				    mb.data, mb.len);
-			}
-			events += (long)(m.recipients != NULL ? m.nrecipients :
-			    bounce_report_recipient_count(report));
-			if (store_batch_add_message(st, &m) < 0)
-				return 1;
-			bounce_report_free(report);
-			if ((long)store_batch_count(st) >= batch ||
-			    store_batch_full(st))
-				if (flush(st, counts) != 0)
-					return 1;
-		}
-		closedir(d);
-	}
-	if (store_batch_count(st) > 0 && flush(st, counts) != 0)
-		return 1;
-	stored = counts[0];
-	dup = counts[1];
-	failed = counts[2];
-	t = now() - t0;
-	printf("stored %ld, duplicates %ld, failed %ld, events %ld in %.2f s: "
-	    "%.0f messages/s, %.0f events/s (batches of %ld)\n", stored, dup,
-	    failed, events, t, (double)(stored + dup) / t, (double)events / t,
-	    batch);
-	store_close(st);
-	bounce_ctx_free(ctx);
-	msgbuf_free(&mb);
-	return failed != 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -260,13 +107,6 @@ main(int argc, char **argv)
 			return 64;
 		return make_maildir(argv[2], n, (int)k);
 	}
-	if (argc >= 4 && strcmp(argv[1], "store") == 0) {
-		k = argc > 4 ? strtol(argv[4], NULL, 10) : 500;
-		if (k < 1)
-			return 64;
-		return store_dir(argv[2], argv[3], k);
-	}
-	fprintf(stderr, "usage: store_bench make-maildir DIR N [RCPTS]\n"
-	    "       store_bench store URL DIR [BATCH]\n");
+	fprintf(stderr, "usage: store_bench make-maildir DIR N [RCPTS]\n");
 	return 64;
 }

@@ -2,7 +2,8 @@
  * cmd_db.c - `bounced db init | migrate | status`: create, upgrade and
  * inspect the PostgreSQL database bounced stores into.
  *
- * The database is --database URL, else $BOUNCED_DATABASE_URL (a libpq URL
+ * The database is --database URL, else $BOUNCED_DATABASE_URL, else the
+ * configuration's database_url (-c FILE; a libpq URL
  * or key=value string; scripts/pg.sh url prints the private cluster's).
  * The migrations are the ones built into bounced, or those in
  * --schema-dir DIR / $BOUNCED_SCHEMA_DIR (see migrate.h for why).
@@ -19,6 +20,7 @@
 #include <sysexits.h>
 
 #include "commands.h"
+#include "config.h"
 #include "log.h"
 #include "migrate.h"
 #include "store.h"
@@ -34,7 +36,9 @@ db_usage(FILE *out)
 	    "  migrate   apply the pending migrations, each in a transaction\n"
 	    "  status    schema version, pending migrations, partitions, "
 	    "row counts\n\n"
-	    "  --database URL     libpq URL (default: $BOUNCED_DATABASE_URL)\n"
+	    "  --database URL     libpq URL (default: $BOUNCED_DATABASE_URL,\n"
+	    "                     else database_url in the configuration)\n"
+	    "  -c, --config FILE  configuration file\n"
 	    "  --schema-dir DIR   migrations from DIR instead of the built-in "
 	    "ones\n"
 	    "                     (default: $BOUNCED_SCHEMA_DIR when set)\n"
@@ -58,12 +62,14 @@ cmd_db(int argc, char **argv)
 		{ "database", required_argument, NULL, 'd' },
 		{ "schema-dir", required_argument, NULL, 's' },
 		{ "to", required_argument, NULL, 't' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *url = getenv("BOUNCED_DATABASE_URL");
-	const char *dir = getenv("BOUNCED_SCHEMA_DIR");
+	const char *url = NULL, *dir = getenv("BOUNCED_SCHEMA_DIR");
+	const char *cfgpath = NULL;
 	struct migrate_set set = { 0 };
+	struct config *cfg = NULL;
 	const char *sub;
 	char err[1024] = "", *end;
 	size_t pending;
@@ -71,8 +77,12 @@ cmd_db(int argc, char **argv)
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:s:t:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:s:t:c:h", longopts, NULL)) !=
+	    -1) {
 		switch (c) {
+		case 'c':
+			cfgpath = optarg;
+			break;
 		case 'd':
 			url = optarg;
 			break;
@@ -112,6 +122,15 @@ cmd_db(int argc, char **argv)
 		log_warn("db: --to is for migrate only");
 		return EX_USAGE;
 	}
+	/* the configuration gives what the command line does not
+	 * ($BOUNCED_DATABASE_URL overrides database_url in it) */
+	if ((rc = config_from_args(&cfg, cfgpath)) != 0)
+		return rc;
+	if (url == NULL)
+		url = config_string(cfg, "database_url");
+	if ((dir == NULL || dir[0] == '\0') &&
+	    config_string(cfg, "schema_dir")[0] != '\0')
+		dir = config_string(cfg, "schema_dir");
 	if (dir != NULL && dir[0] != '\0')
 		rc = migrate_set_load_dir(&set, dir, err, sizeof(err));
 	else
@@ -127,6 +146,7 @@ cmd_db(int argc, char **argv)
 		    sizeof(err));
 cleanup:
 	migrate_set_free(&set);
+	config_free(cfg);
 	if (fflush(stdout) != 0 && rc == STORE_STORED) {
 		log_warn("db: cannot write the output: %s", strerror(errno));
 		return EX_IOERR;

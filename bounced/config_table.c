@@ -91,11 +91,10 @@ const struct config_setting config_settings[] = {
 	  NULL, NULL, 0,
 	  "How often `bounced ingest --smtp ... --follow` looks for new "
 	  "lines and for a rotated log." },
-	{ "follow_state", CONFIG_STRING, "/var/lib/bounced/follow.state", 0,
-	  0, NULL, NULL, 0,
-	  "File where `bounced ingest --follow` records how far it has "
-	  "read each log, so that a restart resumes there. Its directory "
-	  "must be writable by the user bounced runs as." },
+	{ "schema_dir", CONFIG_STRING, "", 0, 0, NULL, NULL, 0,
+	  "Directory of SQL migrations for `bounced db`; empty: the "
+	  "migrations built into bounced. $BOUNCED_SCHEMA_DIR and "
+	  "--schema-dir override it." },
 };
 
 const size_t config_nsettings = sizeof(config_settings) /

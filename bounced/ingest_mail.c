@@ -76,63 +76,102 @@ pending_add(struct pending *p, const char *name)
 	return 0;
 }
 
+/*
+ * Two sets of names: the batch being queued, and the batch in flight
+ * (store_batch_send()): the server writes one while the next is parsed,
+ * so storing costs little more wall-clock time than parsing.
+ */
 struct batch {
 	struct ingest *in;
-	struct pending pending;
+	struct pending queued;
+	struct pending flight;
+	int inflight;
 	int status;		/* exit status so far */
 	int stop;		/* the database is gone: stop reading */
 };
 
+static int
+fatal_result(int rc)
+{
+	return rc == STORE_ETEMP || rc == STORE_ECONFIG || rc == STORE_ENOMEM;
+}
+
+/* Wait for the batch in flight and count what became of each message. */
 static void
-batch_flush(struct batch *b)
+batch_wait(struct batch *b)
 {
 	struct store *st = b->in->store;
+	struct pending *p = &b->flight;
 	size_t i;
 	int rc;
 
-	if (store_batch_count(st) == 0)
+	if (!b->inflight)
 		return;
-	rc = store_batch_flush(st);
-	if (rc == STORE_ETEMP || rc == STORE_ECONFIG || rc == STORE_ENOMEM) {
+	b->inflight = 0;
+	rc = store_batch_wait(st);
+	if (fatal_result(rc)) {
 		log_warn("could not store %zu message(s) (%s ... %s): %s; "
 		    "run the same command again when the database is back: "
 		    "what was stored is kept and comes back as duplicates",
-		    b->pending.n, b->pending.names[0],
-		    b->pending.names[b->pending.n - 1],
-		    store_error(st));
-		b->in->failed += b->pending.n;
+		    p->n, p->names[0], p->names[p->n - 1], store_error(st));
+		b->in->failed += p->n;
 		b->status = store_exit_status(rc);
 		b->stop = 1;
-		pending_clear(&b->pending);
+		pending_clear(p);
 		return;
 	}
-	for (i = 0; i < b->pending.n; i++) {
+	for (i = 0; i < p->n; i++) {
 		switch (store_batch_result(st, i)) {
 		case STORE_STORED:
 			b->in->stored++;
 			if (b->in->verbose)
-				log_info("%s: stored", b->pending.names[i]);
+				log_info("%s: stored", p->names[i]);
 			break;
 		case STORE_DUPLICATE:
 			b->in->duplicates++;
 			if (b->in->verbose)
-				log_info("%s: duplicate", b->pending.names[i]);
+				log_info("%s: duplicate", p->names[i]);
 			break;
 		default:
 			b->in->failed++;
-			log_warn("%s: not stored: %s", b->pending.names[i],
+			log_warn("%s: not stored: %s", p->names[i],
 			    store_batch_error(st, i));
 			if (b->status == 0)
 				b->status = EX_DATAERR;
 			break;
 		}
 	}
-	pending_clear(&b->pending);
+	pending_clear(p);
+}
+
+/* Send the queued batch, after the one in flight is written. */
+static void
+batch_send(struct batch *b)
+{
+	struct pending tmp;
+	int rc;
+
+	batch_wait(b);
+	if (b->stop || store_batch_count(b->in->store) == 0)
+		return;
+	if ((rc = store_batch_send(b->in->store)) != STORE_STORED) {
+		log_warn("cannot send a batch of %zu message(s): %s",
+		    b->queued.n, store_error(b->in->store));
+		b->in->failed += b->queued.n;
+		b->status = store_exit_status(rc);
+		b->stop = 1;
+		pending_clear(&b->queued);
+		return;
+	}
+	b->inflight = 1;
+	tmp = b->flight;
+	b->flight = b->queued;
+	b->queued = tmp;
 }
 
 static void
 batch_message(struct batch *b, const char *name, const char *data,
-    size_t len, int oversize)
+    size_t len, int oversize, time_t received)
 {
 	struct store_msg m = { 0 };
 	bounce_report *report;
@@ -148,6 +187,7 @@ batch_message(struct batch *b, const char *name, const char *data,
 	m.envelope_sender = b->in->sender;
 	m.bounce_address = b->in->bounce_address;
 	m.source = "batch";
+	m.received_at = received;
 	m.parse_status = oversize ? "over_limit" : ingest_parse_status(report);
 	if (strcmp(m.parse_status, "ok") != 0) {
 		b->in->unparsed++;
@@ -163,13 +203,13 @@ batch_message(struct batch *b, const char *name, const char *data,
 		b->stop = 1;
 		return;
 	}
-	if (pending_add(&b->pending, name) != 0) {
+	if (pending_add(&b->queued, name) != 0) {
 		b->status = EX_OSERR;
 		b->stop = 1;
 		return;
 	}
 	if (store_batch_full(b->in->store))
-		batch_flush(b);
+		batch_send(b);
 }
 
 /* Every message of one file (an mbox gives several). */
@@ -179,6 +219,7 @@ batch_file(struct batch *b, const char *path, struct msgbuf *mb)
 	struct mbox_reader *mr;
 	unsigned long index = 0;
 	char name[4096];
+	struct stat sb;
 	int rc = 0, oversize;
 	FILE *fp;
 
@@ -195,13 +236,17 @@ batch_file(struct batch *b, const char *path, struct msgbuf *mb)
 		b->stop = 1;
 		return;
 	}
+	/* a Maildir file's time is when the MTA delivered it */
+	if (fstat(fileno(fp), &sb) != 0 || fp == stdin)
+		sb.st_mtime = 0;
 	while (!b->stop && (rc = mbox_reader_next(mr, mb, &oversize)) > 0) {
 		index++;
 		if (mbox_reader_is_mbox(mr))
 			snprintf(name, sizeof(name), "%s#%lu", path, index);
 		else
 			snprintf(name, sizeof(name), "%s", path);
-		batch_message(b, name, mb->data, mb->len, oversize);
+		batch_message(b, name, mb->data, mb->len, oversize,
+		    mbox_reader_is_mbox(mr) ? 0 : sb.st_mtime);
 	}
 	if (!b->stop && rc < 0) {
 		log_warn("cannot read %s: %s", path, strerror(errno));
@@ -301,12 +346,20 @@ ingest_paths(struct ingest *in, char *const *paths, int n)
 	for (i = 0; i < n && !b.stop; i++)
 		batch_path(&b, paths[i], &mb);
 	if (!b.stop)
-		batch_flush(&b);
+		batch_send(&b);
+	batch_wait(&b);
+	/* queued but never sent (the database went away): not stored */
+	if (b.queued.n > 0) {
+		in->failed += b.queued.n;
+		store_batch_discard(in->store);
+	}
 	printf("ingest: %lu message(s): %lu stored, %lu duplicate(s), %lu "
 	    "stored raw (not parsed), %lu not stored\n", in->messages,
 	    in->stored, in->duplicates, in->unparsed, in->failed);
-	pending_clear(&b.pending);
-	free(b.pending.names);
+	pending_clear(&b.queued);
+	pending_clear(&b.flight);
+	free(b.queued.names);
+	free(b.flight.names);
 	msgbuf_free(&mb);
 	return b.status;
 }

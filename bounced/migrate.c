@@ -32,23 +32,6 @@
 /* pg_advisory_lock key: "bouncedM" as a big-endian int64 */
 #define MIGRATE_LOCK_KEY "7093017055106262093"
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	/* a cut message is still a message: truncation is acceptable */
-	if (vsnprintf(err, errlen, fmt, ap) < 0)
-		err[0] = '\0';
-	va_end(ap);
-}
-
 /* NNNN_name.sql with name made of [a-z0-9_]; the version or -1 */
 static int
 migration_version(const char *name)
@@ -86,13 +69,13 @@ check_set(const struct migrate_set *set, char *err, size_t errlen)
 
 	for (i = 0; i < set->n; i++) {
 		if (set->list[i].version <= 0) {
-			set_err(err, errlen, "%s (%s): version 0000 is not a "
+			pgconn_err(err, errlen, "%s (%s): version 0000 is not a "
 			    "version; number migrations from 0001",
 			    set->list[i].name, set->origin);
 			return STORE_ECONFIG;
 		}
 		if (i > 0 && set->list[i].version == set->list[i - 1].version) {
-			set_err(err, errlen, "%s and %s (%s) have the same "
+			pgconn_err(err, errlen, "%s and %s (%s) have the same "
 			    "version; renumber the newer one",
 			    set->list[i - 1].name, set->list[i].name,
 			    set->origin);
@@ -100,7 +83,7 @@ check_set(const struct migrate_set *set, char *err, size_t errlen)
 		}
 	}
 	if (set->n == 0) {
-		set_err(err, errlen, "no migrations in %s; expected files "
+		pgconn_err(err, errlen, "no migrations in %s; expected files "
 		    "named NNNN_name.sql", set->origin);
 		return STORE_ECONFIG;
 	}
@@ -150,24 +133,24 @@ read_migration(struct migrate_set *set, const char *dir, const char *name,
 
 	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
 	    (int)sizeof(path)) {
-		set_err(err, errlen, "%s/%s: path too long", dir, name);
+		pgconn_err(err, errlen, "%s/%s: path too long", dir, name);
 		return STORE_ECONFIG;
 	}
 	if ((fp = fopen(path, "rb")) == NULL) {
-		set_err(err, errlen, "cannot open %s: %s", path,
+		pgconn_err(err, errlen, "cannot open %s: %s", path,
 		    strerror(errno));
 		return STORE_ECONFIG;
 	}
 	e = input_read_stream(&mb, fp, MIGRATE_FILE_MAX);
 	if (e != 0) {
-		set_err(err, errlen, "cannot read %s: %s", path,
+		pgconn_err(err, errlen, "cannot read %s: %s", path,
 		    e == EFBIG ? "over the 1 MiB a migration may have" :
 		    strerror(e));
 		rc = STORE_ECONFIG;
 		goto cleanup;
 	}
 	if (memchr(mb.data, '\0', mb.len) != NULL) {
-		set_err(err, errlen, "%s holds a NUL byte; a migration is "
+		pgconn_err(err, errlen, "%s holds a NUL byte; a migration is "
 		    "SQL text", path);
 		rc = STORE_ECONFIG;
 		goto cleanup;
@@ -211,7 +194,7 @@ migrate_set_load_dir(struct migrate_set *out, const char *dir, char *err,
 	memset(out, 0, sizeof(*out));
 	out->origin = dir;
 	if ((d = opendir(dir)) == NULL) {
-		set_err(err, errlen, "cannot open the schema directory %s: %s; "
+		pgconn_err(err, errlen, "cannot open the schema directory %s: %s; "
 		    "check --schema-dir or BOUNCED_SCHEMA_DIR", dir,
 		    strerror(errno));
 		return STORE_ECONFIG;
@@ -225,7 +208,7 @@ migrate_set_load_dir(struct migrate_set *out, const char *dir, char *err,
 			size_t n = strlen(de->d_name);
 
 			if (n > 4 && strcmp(de->d_name + n - 4, ".sql") == 0) {
-				set_err(err, errlen, "%s/%s: a migration is "
+				pgconn_err(err, errlen, "%s/%s: a migration is "
 				    "named NNNN_name.sql (name in a-z, 0-9, "
 				    "_); rename it", dir, de->d_name);
 				rc = STORE_ECONFIG;
@@ -234,7 +217,7 @@ migrate_set_load_dir(struct migrate_set *out, const char *dir, char *err,
 			continue;
 		}
 		if (out->n == MIGRATE_MAX) {
-			set_err(err, errlen, "%s: more than %d migrations",
+			pgconn_err(err, errlen, "%s: more than %d migrations",
 			    dir, MIGRATE_MAX);
 			rc = STORE_ECONFIG;
 			goto cleanup;
@@ -293,7 +276,7 @@ exec(PGconn *conn, PGresult **res, const char *sql, int n,
 	s = PQresultStatus(*res);
 	if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
 		return STORE_STORED;
-	set_err(err, errlen, "%s: %s", what,
+	pgconn_err(err, errlen, "%s: %s", what,
 	    pgconn_message(msg, sizeof(msg), conn, *res));
 	return *res == NULL ? STORE_ENOMEM : pgconn_classify(conn, *res);
 }
@@ -357,7 +340,7 @@ read_applied(PGconn *conn, int create, struct applied **out, size_t *napplied,
 		errno = 0;
 		v = strtol(PQgetvalue(res, i, 0), &end, 10);
 		if (errno != 0 || *end != '\0' || v <= 0 || v > 9999) {
-			set_err(err, errlen, "schema_migrations has version "
+			pgconn_err(err, errlen, "schema_migrations has version "
 			    "'%s'; it was not written by bounced",
 			    PQgetvalue(res, i, 0));
 			rc = STORE_ECONFIG;
@@ -420,7 +403,7 @@ verify(const struct migrate_set *set, const struct applied *a, size_t na,
 		got = find_applied(a, na, set->list[i].version);
 		if (got == NULL) {
 			if (set->list[i].version < newest) {
-				set_err(err, errlen, "%s is not applied but "
+				pgconn_err(err, errlen, "%s is not applied but "
 				    "the newer migration %04d is; migrations "
 				    "are applied in order: renumber it after "
 				    "%04d", set->list[i].name, newest, newest);
@@ -431,7 +414,7 @@ verify(const struct migrate_set *set, const struct applied *a, size_t na,
 		if ((rc = checksum(sum, &set->list[i])) != STORE_STORED)
 			return rc;
 		if (strcmp(sum, got->checksum) != 0) {
-			set_err(err, errlen, "%s (%s) has changed since it was "
+			pgconn_err(err, errlen, "%s (%s) has changed since it was "
 			    "applied as %s (checksum %.12s..., applied "
 			    "%.12s...); applied migrations are never edited: "
 			    "put the change in a new migration",
@@ -462,7 +445,7 @@ apply_one(PGconn *conn, const struct migration *m, char *err, size_t errlen)
 	res = PQexec(conn, m->sql);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 	    PQresultStatus(res) != PGRES_TUPLES_OK) {
-		set_err(err, errlen, "migration %s failed, nothing of it was "
+		pgconn_err(err, errlen, "migration %s failed, nothing of it was "
 		    "applied: %s; fix the cause and run `bounced db migrate` "
 		    "again", m->name, pgconn_message(msg, sizeof(msg), conn,
 		    res));
@@ -589,7 +572,7 @@ migrate_init(const char *conninfo, const struct migrate_set *set, FILE *out,
 		goto cleanup;	/* the error is the one pgconn_open gave */
 	conn = PQconnectdbParams(keys, vals, 1);
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
-		set_err(err, errlen, "database %s does not exist and the "
+		pgconn_err(err, errlen, "database %s does not exist and the "
 		    "\"postgres\" database to create it from cannot be "
 		    "reached: %s; create it with createdb", dbname,
 		    pgconn_message(msg, sizeof(msg), conn, NULL));

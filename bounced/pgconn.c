@@ -31,11 +31,8 @@
 /* seconds to wait for a connection when the conninfo does not say */
 #define PGCONN_CONNECT_TIMEOUT "10"
 
-static void put_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-put_err(char *err, size_t errlen, const char *fmt, ...)
+void
+pgconn_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -80,7 +77,7 @@ pgconn_open(PGconn **out, const char *conninfo, char *err, size_t errlen)
 
 	*out = NULL;
 	if (conninfo == NULL || conninfo[0] == '\0') {
-		put_err(err, errlen, "no database configured: set "
+		pgconn_err(err, errlen, "no database configured: set "
 		    "BOUNCED_DATABASE_URL or give --database URL "
 		    "(scripts/pg.sh start, then scripts/pg.sh url, gives a "
 		    "private one)");
@@ -89,7 +86,7 @@ pgconn_open(PGconn **out, const char *conninfo, char *err, size_t errlen)
 	if ((opts = PQconninfoParse(conninfo, &perr)) == NULL) {
 		if (perr != NULL)
 			one_line(perr);
-		put_err(err, errlen, "the database URL is not a libpq "
+		pgconn_err(err, errlen, "the database URL is not a libpq "
 		    "connection string: %s; see the PostgreSQL manual, "
 		    "\"Connection Strings\"",
 		    perr != NULL ? perr : "no memory");
@@ -114,7 +111,7 @@ pgconn_open(PGconn **out, const char *conninfo, char *err, size_t errlen)
 	vals[n] = NULL;
 	conn = PQconnectdbParams(keys, vals, 1);
 	if (conn == NULL) {
-		put_err(err, errlen, "cannot connect: out of memory");
+		pgconn_err(err, errlen, "cannot connect: out of memory");
 		rc = STORE_ENOMEM;
 		goto cleanup;
 	}
@@ -126,12 +123,12 @@ pgconn_open(PGconn **out, const char *conninfo, char *err, size_t errlen)
 		    strstr(msg, "no password supplied") != NULL ||
 		    strstr(msg, "no pg_hba.conf entry") != NULL ||
 		    strstr(msg, "permission denied") != NULL) {
-			put_err(err, errlen, "cannot use the database: %s; "
+			pgconn_err(err, errlen, "cannot use the database: %s; "
 			    "check the URL, the role and the database "
 			    "(`bounced db init` creates the database)", msg);
 			rc = STORE_ECONFIG;
 		} else {
-			put_err(err, errlen, "cannot reach the database: %s; "
+			pgconn_err(err, errlen, "cannot reach the database: %s; "
 			    "is the server running? (scripts/pg.sh start "
 			    "starts the private one); try again once it is",
 			    msg);

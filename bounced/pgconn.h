@@ -35,6 +35,10 @@ const char *pgconn_message(char *buf, size_t len, const PGconn *conn,
 /* "database D on H" for messages (never the password). */
 const char *pgconn_describe(char *buf, size_t len, const PGconn *conn);
 
+/* Write a message into err (errlen bytes, cut when longer). */
+void pgconn_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void pgconn_hex(char *out, const unsigned char *p, size_t n);
 

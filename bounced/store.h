@@ -19,6 +19,13 @@
  * that one fails.  store_message() and store_smtp_event() are batches of
  * one.
  *
+ * Overlap: store_batch_flush() is store_batch_send() and then
+ * store_batch_wait().  Between the two the caller may go on (parse the
+ * next messages and queue them) while the server writes the batch sent:
+ * the batch in flight is apart from the queue, and queueing hands the
+ * server more of it as the socket takes it.  One batch is in flight at a
+ * time; the results are those of the batch last sent, once waited for.
+ *
  * Errors: every function returns a store_result.  STORE_ETEMP means try
  * again later (the server is down, restarting, out of space, or a
  * deadlock did not go away): the command exits 75 (EX_TEMPFAIL) and the MTA
@@ -59,7 +66,7 @@ const char *store_strerror(int rc);
 int store_exit_status(int rc);
 
 /* Schema version the store writes to (schema/NNNN_*.sql). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* Default batch bounds; a flush is due at either. */
 #define STORE_BATCH_ITEMS 500
@@ -131,7 +138,8 @@ struct store_smtp {
  */
 int store_message(struct store *st, const struct store_msg *m);
 
-/* Store one SMTP result; STORE_DUPLICATE when its key was stored. */
+/* Store one SMTP result; STORE_DUPLICATE when its key was stored.  Both
+ * return STORE_EINVAL with a batch queued or in flight. */
 int store_smtp_event(struct store *st, const struct store_smtp *ev);
 
 /*
@@ -145,6 +153,9 @@ int store_batch_add_smtp(struct store *st, const struct store_smtp *ev);
 int store_batch_add_log_position(struct store *st, const char *source,
     uint64_t dev, uint64_t inode, uint64_t offset);
 
+/* Drop the items queued (not the batch in flight): they are not stored. */
+void store_batch_discard(struct store *st);
+
 /* Items queued; 1 when a flush is due (STORE_BATCH_ITEMS or _BYTES). */
 size_t store_batch_count(const struct store *st);
 int store_batch_full(const struct store *st);
@@ -153,17 +164,37 @@ int store_batch_full(const struct store *st);
  * Write the queued items.  Returns STORE_STORED when every item was
  * stored or a duplicate, else the first failure (STORE_ETEMP: nothing was
  * written).  The results stay readable with store_batch_result() until
- * the next store_batch_add_*(), which starts a new batch.
+ * the next batch is sent (flushed); items queued meanwhile start the next
+ * batch.  With nothing queued: STORE_STORED, the results left as they
+ * were.  STORE_EINVAL while a batch is in flight (store_batch_send()).
  */
 int store_batch_flush(struct store *st);
-/* Result of item i of the last flush; STORE_EINVAL when out of range. */
+
+/*
+ * Start writing the queued items and return without waiting for the
+ * server; the queue is empty again for the next batch.  Returns
+ * STORE_STORED, or STORE_EINVAL when a batch is in flight already.  Every
+ * other outcome, failures to connect included, comes from
+ * store_batch_wait(), which must follow before the next send or flush.
+ */
+int store_batch_send(struct store *st);
+/*
+ * Wait for the batch in flight to be written and return what
+ * store_batch_flush() would have; its results are then readable.
+ * STORE_STORED when nothing is in flight.
+ */
+int store_batch_wait(struct store *st);
+
+/* Result of item i of the last batch sent, once written; STORE_EINVAL
+ * when out of range or still in flight. */
 int store_batch_result(const struct store *st, size_t i);
 /* Why item i failed ("" when it did not). */
 const char *store_batch_error(const struct store *st, size_t i);
 
 /*
  * Where source was left: *found 0 when never stored.  Not part of a
- * batch; read it before following.
+ * batch; read it before following (STORE_EINVAL while a batch is in
+ * flight).
  */
 int store_log_position_get(struct store *st, const char *source,
     int *found, uint64_t *dev, uint64_t *inode, uint64_t *offset);

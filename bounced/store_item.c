@@ -7,7 +7,8 @@
  * Text is made valid UTF-8 (each invalid byte becomes U+FFFD; the raw
  * message keeps the original bytes) and addresses are lower-cased, so the
  * database never refuses an item for its encoding.  A message's events
- * travel as one JSON array built with json-c.
+ * are kept as columns (EV_COLS strings per recipient), which store_pg.c
+ * sends as arrays: no JSON to build here or to parse in the server.
  */
 #include <limits.h>
 #include <stdarg.h>
@@ -16,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <json-c/json.h>
 
 #include "pgconn.h"
 #include "store.h"
@@ -58,34 +57,34 @@ utf8_len(const unsigned char *p, size_t n)
 /*
  * Copy s as valid UTF-8 (each invalid byte becomes U+FFFD), ASCII letters
  * lower-cased when lower is set.  *out NULL for s NULL; -1 on no memory.
+ * Two passes: the first sizes the copy (most text is ASCII and comes out
+ * as long as it went in).
  */
 static int
 text_dup(char **out, const char *s, int lower)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n, i = 0, o = 0, k;
+	size_t n, i, o = 0, k;
 	char *d;
 
 	*out = NULL;
 	if (s == NULL)
 		return 0;
 	n = strlen(s);
-	if (n > (SIZE_MAX - 1) / 3 || (d = malloc(3 * n + 1)) == NULL)
+	for (i = 0; i < n; i += k ? k : 1)
+		o += (k = utf8_len(p + i, n - i)) ? k : 3;
+	if (o == SIZE_MAX || (d = malloc(o + 1)) == NULL)
 		return -1;
-	while (i < n) {
+	for (i = 0, o = 0; i < n; i += k ? k : 1) {
 		if ((k = utf8_len(p + i, n - i)) == 0) {
 			memcpy(d + o, "\xef\xbf\xbd", 3);
 			o += 3;
-			i++;
-			continue;
-		}
-		if (k == 1 && lower && p[i] >= 'A' && p[i] <= 'Z') {
+		} else if (k == 1 && lower && p[i] >= 'A' && p[i] <= 'Z') {
 			d[o++] = (char)(p[i] - 'A' + 'a');
 		} else {
 			memcpy(d + o, p + i, k);
 			o += k;
 		}
-		i += k;
 	}
 	d[o] = '\0';
 	*out = d;
@@ -99,10 +98,13 @@ text_dup(char **out, const char *s, int lower)
 static void
 item_clear(struct item *it)
 {
-	int i;
+	size_t i;
 
 	for (i = 0; i < NPARAMS_MAX; i++)
 		free(it->val[i]);
+	for (i = 0; i < it->nev * EV_COLS; i++)
+		free(it->ev[i]);
+	free(it->ev);
 	free(it->list);
 	free(it->name);
 	free(it->error);
@@ -110,40 +112,50 @@ item_clear(struct item *it)
 }
 
 void
-store_batch_clear(struct store *st)
+store_batch_drop(struct batch *b)
 {
 	size_t i;
 
-	for (i = 0; i < st->nitems; i++)
-		item_clear(&st->items[i]);
-	st->nitems = 0;
-	st->bytes = 0;
-	st->flushed = 0;
+	for (i = 0; i < b->nitems; i++)
+		item_clear(&b->items[i]);
+	b->nitems = 0;
+	b->bytes = 0;
+	b->nsend = 0;
+	b->nqueries = 0;
 }
 
-/* a new item at the end of the batch, or NULL */
+/* a new item at the end of the queue, or NULL */
 static struct item *
 item_new(struct store *st, enum item_type type)
 {
+	struct batch *b = st->fill;
 	struct item *it;
 	size_t size;
 
-	if (st->flushed)
-		store_batch_clear(st);
-	if (st->nitems == st->size) {
-		size = st->size ? st->size * 2 : 64;
-		it = realloc(st->items, size * sizeof(*it));
+	if (b->nitems == b->size) {
+		size = b->size ? b->size * 2 : 64;
+		it = realloc(b->items, size * sizeof(*it));
 		if (it == NULL)
 			return NULL;
-		st->items = it;
-		st->size = size;
+		b->items = it;
+		b->size = size;
 	}
-	it = &st->items[st->nitems];
+	it = &b->items[b->nitems];
 	memset(it, 0, sizeof(*it));
 	it->type = type;
 	it->month = -1;
 	it->result = STORE_ETEMP;
 	return it;
+}
+
+/* the item made by item_new() joins the queue; its index */
+static int
+item_queue(struct store *st, struct item *it)
+{
+	st->fill->nitems++;
+	st->fill->bytes += it->bytes;
+	store_progress(st);
+	return (int)(st->fill->nitems - 1);
 }
 
 /* parameter i: text (cleaned; lower-cased when asked), NULL for NULL */
@@ -215,68 +227,52 @@ nonempty(const char *s)
 	return s != NULL && s[0] != '\0' ? s : NULL;
 }
 
-/* add key: cleaned string s (may be NULL) */
+/* a number as text */
 static int
-json_put(struct json_object *o, const char *key, const char *s, int lower)
+num_dup(char **out, long v)
 {
-	struct json_object *v = NULL;
-	char *t;
+	char buf[32];
 
-	if (text_dup(&t, s, lower) != 0)
-		return -1;
-	if (t != NULL && (v = json_object_new_string(t)) == NULL) {
-		free(t);
-		return -1;
-	}
-	free(t);
-	return json_object_object_add(o, key, v);
+	snprintf(buf, sizeof(buf), "%ld", v);
+	return (*out = strdup(buf)) == NULL ? -1 : 0;
 }
 
-/* the events of a message as the JSON array the statement reads */
+/* the events of a message: EV_COLS columns per recipient */
 static int
-events_json(char **out, const bounce_recipient *const *r, size_t n)
+events_put(struct item *it, const bounce_recipient *const *r, size_t n)
 {
-	struct json_object *arr, *o = NULL;
-	const char *s;
-	int rc = -1;
-	size_t i;
+	char **ev;
+	size_t i, k;
 
-	*out = NULL;
-	if ((arr = json_object_new_array()) == NULL)
+	if (n == 0)
+		return 0;
+	if (n > SIZE_MAX / EV_COLS / sizeof(*ev) ||
+	    (it->ev = calloc(n * EV_COLS, sizeof(*ev))) == NULL)
 		return -1;
+	it->nev = n;
 	for (i = 0; i < n; i++) {
-		if ((o = json_object_new_object()) == NULL)
-			goto cleanup;
-		if (json_object_object_add(o, "i",
-		    json_object_new_int((int)i)) != 0 ||
-		    json_put(o, "recipient", nonempty(r[i]->address), 1) ||
-		    json_put(o, "kind", bounce_kind_name(r[i]->kind), 0) ||
-		    json_put(o, "action", nonempty(r[i]->action), 0) ||
-		    json_put(o, "phase", bounce_phase_name(r[i]->phase), 0) ||
-		    json_put(o, "status", nonempty(r[i]->status), 0) ||
-		    json_put(o, "dsn_status", nonempty(r[i]->dsn_status), 0) ||
-		    json_put(o, "diagnostic", nonempty(r[i]->diagnostic), 0) ||
-		    json_put(o, "remote_mta", nonempty(r[i]->remote_mta), 0) ||
-		    json_put(o, "category",
-		    bounce_category_name(r[i]->category), 0) ||
-		    json_put(o, "reason", nonempty(r[i]->reason), 0) ||
-		    json_put(o, "rule", nonempty(r[i]->rule), 0))
-			goto cleanup;
-		if (r[i]->reply_code > 0 && r[i]->reply_code < 1000 &&
-		    json_object_object_add(o, "code",
-		    json_object_new_int(r[i]->reply_code)) != 0)
-			goto cleanup;
-		if (json_object_array_add(arr, o) != 0)
-			goto cleanup;
-		o = NULL;
+		ev = &it->ev[i * EV_COLS];
+		if (num_dup(&ev[0], (long)i) != 0 ||
+		    text_dup(&ev[1], nonempty(r[i]->address), 1) != 0 ||
+		    text_dup(&ev[2], bounce_kind_name(r[i]->kind), 0) != 0 ||
+		    text_dup(&ev[3], nonempty(r[i]->action), 0) != 0 ||
+		    text_dup(&ev[4], bounce_phase_name(r[i]->phase), 0) != 0 ||
+		    (r[i]->reply_code > 0 && r[i]->reply_code < 1000 &&
+		    num_dup(&ev[5], r[i]->reply_code) != 0) ||
+		    text_dup(&ev[6], nonempty(r[i]->status), 0) != 0 ||
+		    text_dup(&ev[7], nonempty(r[i]->dsn_status), 0) != 0 ||
+		    text_dup(&ev[8], nonempty(r[i]->diagnostic), 0) != 0 ||
+		    text_dup(&ev[9], nonempty(r[i]->remote_mta), 0) != 0 ||
+		    text_dup(&ev[10], bounce_category_name(r[i]->category),
+		    0) != 0 ||
+		    text_dup(&ev[11], nonempty(r[i]->reason), 0) != 0 ||
+		    text_dup(&ev[12], nonempty(r[i]->rule), 0) != 0)
+			return -1;
+		for (k = 0; k < EV_COLS; k++)
+			if (ev[k] != NULL)
+				it->bytes += strlen(ev[k]);
 	}
-	s = json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN);
-	if (s != NULL && (*out = strdup(s)) != NULL)
-		rc = 0;
-cleanup:
-	json_object_put(o);
-	json_object_put(arr);
-	return rc;
+	return 0;
 }
 
 static const char *const parse_statuses[] = { "ok", "unrecognized", "error",
@@ -289,7 +285,6 @@ store_batch_add_message(struct store *st, const struct store_msg *m)
 	const char *status = m != NULL ? m->parse_status : NULL;
 	const char *error = NULL, *list;
 	bounce_kind kind = BOUNCE_KIND_UNKNOWN;
-	char *json = NULL;
 	struct item *it;
 	size_t n = 0, i;
 	int ok = 0, rc;
@@ -324,7 +319,7 @@ store_batch_add_message(struct store *st, const struct store_msg *m)
 	for (i = 0; i < n; i++)
 		rcpt[i] = m->recipients != NULL ? &m->recipients[i] :
 		    bounce_report_recipient(m->report, i);
-	if (events_json(&json, rcpt, n) != 0)
+	if (events_put(it, rcpt, n) != 0)
 		goto nomem;
 	if (pgconn_sha256(it->key, m->raw != NULL ? m->raw : "", m->len) != 0)
 		goto nomem;
@@ -341,7 +336,7 @@ store_batch_add_message(struct store *st, const struct store_msg *m)
 	    bounce_report_format(m->report) : NULL, 0) != 0 ||
 	    put_text(it, 6, status, 0) != 0 ||
 	    put_text(it, 7, error, 0) != 0 ||
-	    /* 8: list_id, at flush */
+	    /* MSG_LIST_COL (8): list_id, at flush */
 	    put_text(it, 9, nonempty(m->envelope_sender), 1) != 0 ||
 	    put_text(it, 10, nonempty(m->bounce_address), 1) != 0 ||
 	    put_text(it, 11, m->report != NULL ? nonempty(bounce_report_field(
@@ -353,17 +348,12 @@ store_batch_add_message(struct store *st, const struct store_msg *m)
 	    (list != NULL && text_dup(&it->list, list, 0) != 0) ||
 	    (m->name != NULL && (it->name = strdup(m->name)) == NULL))
 		goto nomem;
-	it->val[15] = json;
-	json = NULL;
-	st->nitems++;
-	st->bytes += it->bytes;
-	rc = (int)(st->nitems - 1);
+	rc = item_queue(st, it);
 	goto cleanup;
 nomem:
 	item_clear(it);
 	rc = STORE_ENOMEM;
 cleanup:
-	free(json);
 	free(rcpt);
 	return rc;
 }
@@ -412,9 +402,7 @@ store_batch_add_smtp(struct store *st, const struct store_smtp *ev)
 		item_clear(it);
 		return STORE_ENOMEM;
 	}
-	st->nitems++;
-	st->bytes += it->bytes;
-	return (int)(st->nitems - 1);
+	return item_queue(st, it);
 }
 
 int
@@ -438,37 +426,42 @@ store_batch_add_log_position(struct store *st, const char *source,
 	}
 	/* positions sort last: after the events they stand for */
 	memset(it->key, 0xff, sizeof(it->key));
-	st->nitems++;
-	return (int)(st->nitems - 1);
+	return item_queue(st, it);
+}
+
+void
+store_batch_discard(struct store *st)
+{
+	if (st != NULL)
+		store_batch_drop(st->fill);
 }
 
 size_t
 store_batch_count(const struct store *st)
 {
-	return st != NULL && !st->flushed ? st->nitems : 0;
+	return st != NULL ? st->fill->nitems : 0;
 }
 
 int
 store_batch_full(const struct store *st)
 {
-	return store_batch_count(st) >= STORE_BATCH_ITEMS ||
-	    (st != NULL && !st->flushed && st->bytes >= STORE_BATCH_BYTES);
+	return st != NULL && (st->fill->nitems >= STORE_BATCH_ITEMS ||
+	    st->fill->bytes >= STORE_BATCH_BYTES);
 }
 
 int
 store_batch_result(const struct store *st, size_t i)
 {
-	if (st == NULL || !st->flushed || i >= st->nitems)
+	if (st == NULL || st->inflight || i >= st->done->nitems)
 		return STORE_EINVAL;
-	return st->items[i].result;
+	return st->done->items[i].result;
 }
 
 const char *
 store_batch_error(const struct store *st, size_t i)
 {
-	if (st == NULL || !st->flushed || i >= st->nitems ||
-	    st->items[i].error == NULL)
+	if (st == NULL || st->inflight || i >= st->done->nitems ||
+	    st->done->items[i].error == NULL)
 		return "";
-	return st->items[i].error;
+	return st->done->items[i].error;
 }
-

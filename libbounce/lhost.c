@@ -151,6 +151,22 @@ lhost_next_line(struct lhost_lines *it, const char **line, size_t *len)
 }
 
 int
+lhost_next_text(struct lhost_lines *it, const char **text, size_t *len)
+{
+	const char *line;
+	size_t n;
+
+	while (lhost_next_line(it, &line, &n)) {
+		*text = str_trim(line, &n);
+		if (n > 0) {
+			*len = n;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int
 lhost_blank(const char *line, size_t len)
 {
 	size_t i;

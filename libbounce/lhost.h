@@ -73,6 +73,8 @@ void lhost_lines_init(struct lhost_lines *it, const struct pstate *st);
 /* Next line, without its line end and trailing white space; 0 at the end.
  * Every call advances, so a loop over it is bounded by the text. */
 int lhost_next_line(struct lhost_lines *it, const char **line, size_t *len);
+/* The next line that is not blank, trimmed at both ends; 0 at the end. */
+int lhost_next_text(struct lhost_lines *it, const char **text, size_t *len);
 /* 1 when the line is empty or white space. */
 int lhost_blank(const char *line, size_t len);
 /* The first address in line[0..len), its length in *alen, or NULL. */

@@ -40,17 +40,13 @@ biglobe_read(struct pstate *st)
 	enum { NONE, ADDRS, INFO } section = NONE;
 	struct lhost_diag why;
 	struct lhost_lines it;
-	const char *line, *t, *a;
-	size_t len, n, alen, i, first = st->r->nrcpt;
+	const char *t, *a;
+	size_t n, alen, i, first = st->r->nrcpt;
 	int found = 0;
 
 	memset(&why, 0, sizeof(why));
 	lhost_lines_init(&it, st);
-	while (lhost_next_line(&it, &line, &len)) {
-		n = len;
-		t = str_trim(line, &n);
-		if (n == 0)
-			continue;
+	while (lhost_next_text(&it, &t, &n)) {
 		if (n > 5 && memcmp(t, "-----", 5) == 0) {
 			if (str_ifind_z(t, n, "had delivery problems") != NULL)
 				section = ADDRS;

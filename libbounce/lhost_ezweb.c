@@ -66,18 +66,14 @@ ezweb_read(struct pstate *st)
 	struct lhost_diag msg, reply;
 	struct lhost_lines it;
 	bounce_recipient *rc;
-	const char *line, *t, *a, *rest;
-	size_t len, n, alen, i, first = st->r->nrcpt, cur = (size_t)-1;
+	const char *t, *a, *rest;
+	size_t n, alen, i, first = st->r->nrcpt, cur = (size_t)-1;
 	int found = 0;
 
 	memset(&msg, 0, sizeof(msg));
 	memset(&reply, 0, sizeof(reply));
 	lhost_lines_init(&it, st);
-	while (lhost_next_line(&it, &line, &len)) {
-		n = len;
-		t = str_trim(line, &n);
-		if (n == 0)
-			continue;
+	while (lhost_next_text(&it, &t, &n)) {
 		if (dashes_only(t, n))
 			break;
 		a = NULL;

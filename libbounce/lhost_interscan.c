@@ -59,17 +59,13 @@ interscan_read(struct pstate *st)
 {
 	struct lhost_lines it;
 	bounce_recipient *rc;
-	const char *line, *t, *a, *cmd, *reply;
-	size_t len, n, alen, rest, cur = (size_t)-1;
+	const char *t, *a, *cmd, *reply;
+	size_t n, alen, rest, cur = (size_t)-1;
 	bounce_phase phase = BOUNCE_PHASE_NONE;
 	int found = 0;
 
 	lhost_lines_init(&it, st);
-	while (lhost_next_line(&it, &line, &len)) {
-		n = len;
-		t = str_trim(line, &n);
-		if (n == 0)
-			continue;
+	while (lhost_next_text(&it, &t, &n)) {
 		if ((cmd = after_arrows(t, n, "Sent", "<<<", &rest)) != NULL) {
 			phase = lhost_verb_phase(cmd, rest);
 			if (phase == BOUNCE_PHASE_RCPT &&

@@ -42,17 +42,13 @@ mfilter_read(struct pstate *st)
 	struct lhost_diag reply;
 	struct lhost_lines it;
 	bounce_phase phase = BOUNCE_PHASE_NONE;
-	const char *line, *t, *a;
-	size_t len, n, alen, i, first = st->r->nrcpt;
+	const char *t, *a;
+	size_t n, alen, i, first = st->r->nrcpt;
 	int found = 0;
 
 	memset(&reply, 0, sizeof(reply));
 	lhost_lines_init(&it, st);
-	while (lhost_next_line(&it, &line, &len)) {
-		n = len;
-		t = str_trim(line, &n);
-		if (n == 0)
-			continue;
+	while (lhost_next_text(&it, &t, &n)) {
 		if (n > 7 && memcmp(t, "-------", 7) == 0) {
 			if (str_ifind_z(t, n, "server message") != NULL)
 				section = SERVER;

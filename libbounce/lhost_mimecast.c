@@ -35,18 +35,14 @@ mimecast_read(struct pstate *st)
 	struct lhost_diag problem, info;
 	struct lhost_lines it;
 	bounce_recipient *rc;
-	const char *line, *t, *a;
-	size_t len, n, alen, i, first = st->r->nrcpt;
+	const char *t, *a;
+	size_t n, alen, i, first = st->r->nrcpt;
 	int found = 0;
 
 	memset(&problem, 0, sizeof(problem));
 	memset(&info, 0, sizeof(info));
 	lhost_lines_init(&it, st);
-	while (lhost_next_line(&it, &line, &len)) {
-		n = len;
-		t = str_trim(line, &n);
-		if (n == 0)
-			continue;
+	while (lhost_next_text(&it, &t, &n)) {
 		if (n < 3 || memcmp(t, "-- ", 3) != 0) {
 			if (str_ifind_z(t, n, "problem appears to be") != NULL)
 				section = PROBLEM;

@@ -69,16 +69,12 @@ x6_read(struct pstate *st)
 {
 	struct lhost_lines it;
 	bounce_recipient *rc;
-	const char *line, *t, *a, *p;
-	size_t len, n, alen;
+	const char *t, *a, *p;
+	size_t n, alen;
 	int found = 0, in = 0;
 
 	lhost_lines_init(&it, st);
-	while (lhost_next_line(&it, &line, &len)) {
-		n = len;
-		t = str_trim(line, &n);
-		if (n == 0)
-			continue;
+	while (lhost_next_text(&it, &t, &n)) {
 		if (str_istarts(t, n, "The attachment contains the original"))
 			break;
 		/* "1 error(s):" */

@@ -5,6 +5,11 @@ set -u
 bindir=$1
 shared=${2:-../shared}
 fail=0
+# the sanitizers make every process slower: give the tests that run many
+# of them (check_ingest) more time
+case $bindir in
+*/san/*) export CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-4} ;;
+esac
 for t in "$bindir"/check_*; do
 	[ -x "$t" ] || continue
 	if ! "$t"; then

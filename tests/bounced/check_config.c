@@ -152,7 +152,7 @@ START_TEST(test_table)
 	ck_assert_str_eq(config_setting_find("database_url")->env,
 	    "BOUNCED_DATABASE_URL");
 	ck_assert_ptr_nonnull(config_setting_find("rules_file"));
-	ck_assert_ptr_nonnull(config_setting_find("follow_state"));
+	ck_assert_ptr_nonnull(config_setting_find("schema_dir"));
 	ck_assert_ptr_nonnull(config_setting_find("follow_poll_interval"));
 	ck_assert_ptr_nonnull(config_setting_find("ingest_batch_size"));
 }
@@ -207,7 +207,7 @@ START_TEST(test_good_file)
 	    "store_raw = Off\r\n"
 	    "verp_separator = -\n"
 	    "verp_equals = \"=\"\n"
-	    "follow_state = \"/var/lib/bounced/a #b\"  # quoted\n"
+	    "schema_dir = \"/usr/share/bounced/a #b\"  # quoted\n"
 	    "database_url = postgresql://bounced:pa#ss@db.example.org/b\n"
 	    "rules_file = /etc/bounced/a.rules, /etc/bounced/b.rules\n"
 	    "rules_file = \"/etc/bounced/with space.rules\"\n"
@@ -222,8 +222,8 @@ START_TEST(test_good_file)
 	ck_assert_int_eq(config_bool(cfg, "store_raw"), 0);
 	ck_assert_int_eq(config_char(cfg, "verp_separator"), '-');
 	ck_assert_int_eq(config_char(cfg, "verp_equals"), '=');
-	ck_assert_str_eq(config_string(cfg, "follow_state"),
-	    "/var/lib/bounced/a #b");
+	ck_assert_str_eq(config_string(cfg, "schema_dir"),
+	    "/usr/share/bounced/a #b");
 	/* '#' inside a word is part of the value (passwords) */
 	ck_assert_str_eq(config_string(cfg, "database_url"),
 	    "postgresql://bounced:pa#ss@db.example.org/b");
@@ -301,17 +301,17 @@ START_TEST(test_errors_name_the_line)
 	/* a line that is not a setting is not echoed: it may be a secret */
 	expect_error("\"postgresql://u:s3cret@db\"\n", ":1:",
 	    "expected \"name = value\"", NULL);
-	expect_error("follow_state = \"/x\n", ":1:", "no closing", NULL);
-	expect_error("follow_state = \"/x\" y\n", ":1:",
+	expect_error("schema_dir = \"/x\n", ":1:", "no closing", NULL);
+	expect_error("schema_dir = \"/x\" y\n", ":1:",
 	    "text after the closing", NULL);
-	expect_error("follow_state = \"/x\\n\"\n", ":1:", "backslash", NULL);
+	expect_error("schema_dir = \"/x\\n\"\n", ":1:", "backslash", NULL);
 	expect_error("store_raw = yes\n\nstore_raw = no\n", ":3:",
 	    "already set on line 1", NULL);
 	expect_error("rules_file = \"\"\n", ":1:", "empty path", NULL);
 	expect_error("rules_file = a b c d e f g h i j k l m n o p q\n",
 	    ":1:", "more than 16", NULL);
 	/* what is not text */
-	expect_error("store_raw = yes\nfollow_state = a\001b\n", ":2:",
+	expect_error("store_raw = yes\nschema_dir = a\001b\n", ":2:",
 	    "control character", NULL);
 	/* cross-setting: names where each came from */
 	expect_error("verp_equals = +\n", "verp_separator (default)",
@@ -338,8 +338,8 @@ START_TEST(test_errors_structure)
 	/* a line over the limit */
 	big = malloc(5000);
 	ck_assert_ptr_nonnull(big);
-	memcpy(big, "follow_state = ", 15);
-	memset(big + 15, 'a', 4984);
+	memcpy(big, "schema_dir = ", 13);
+	memset(big + 13, 'a', 4986);
 	big[4999] = '\0';
 	path = conf(big, 0600);
 	free(big);
@@ -572,7 +572,7 @@ START_TEST(test_dump)
 	    "max_message_bytes = 2048k\n"
 	    "rules_file = \"/etc/bounced/a b.rules\"\n"
 	    "rules_file = /etc/bounced/c.rules\n"
-	    "follow_state = \" padded #x \"\n", 0600);
+	    "schema_dir = \" padded #x \"\n", 0600);
 	fp = open_memstream(&out, &len);
 	ck_assert_ptr_nonnull(fp);
 	ck_assert_int_eq(config_dump(fp, cfg), 0);
@@ -598,7 +598,7 @@ START_TEST(test_dump)
 	ck_assert_uint_eq(config_list_count(again, "rules_file"), 2);
 	ck_assert_str_eq(config_list_item(again, "rules_file", 0),
 	    "/etc/bounced/a b.rules");
-	ck_assert_str_eq(config_string(again, "follow_state"), " padded #x ");
+	ck_assert_str_eq(config_string(again, "schema_dir"), " padded #x ");
 	ck_assert_str_eq(config_string(again, "database_url"), "********");
 	config_free(again);
 	config_free(cfg);

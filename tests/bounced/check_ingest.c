@@ -228,6 +228,37 @@ START_TEST(test_parallel_pipes)
 }
 END_TEST
 
+START_TEST(test_maildir_batches)
+{
+	char *cmd, *out;
+
+	fresh_db("maildir");
+	/* 1,200 messages in a Maildir: three batches, sent while the next
+	 * is parsed; then again, all duplicates */
+	ck_assert_int_ge(asprintf(&cmd, "mkdir -p %s/md/new %s/md/cur %s/md/tmp "
+	    "&& for i in $(seq 1 1200); do { printf 'X-Test-Copy: %%s\\n' "
+	    "$i; cat examples/bounces/exim-bounce.eml; } > %s/md/cur/$i.eml; "
+	    "done && touch -d '2026-01-02 03:04:05 UTC' %s/md/cur/7.eml && "
+	    BIN " ingest %s/md", tmpdir, tmpdir, tmpdir, tmpdir, tmpdir,
+	    tmpdir), 0);
+	ck_assert_int_eq(ingest_sh(cmd, &out), 0);
+	ck_assert_msg(strstr(out, "1200 stored, 0 duplicate") != NULL, "%s",
+	    out);
+	free(out);
+	ck_assert_int_eq(count("SELECT count(*) FROM messages WHERE source = "
+	    "'batch'"), 1200);
+	/* a Maildir file's time is when it was delivered */
+	ck_assert_int_eq(count("SELECT count(*) FROM messages WHERE "
+	    "received_at = '2026-01-02 03:04:05+00'"), 1);
+	ck_assert_int_eq(ingest_sh(cmd + strlen(cmd) - strlen(BIN " ingest ") -
+	    strlen(tmpdir) - 3, &out), 0);
+	ck_assert_msg(strstr(out, "0 stored, 1200 duplicate") != NULL, "%s",
+	    out);
+	free(out);
+	free(cmd);
+}
+END_TEST
+
 START_TEST(test_smtp_logs)
 {
 	char *out;
@@ -391,6 +422,7 @@ ingest_suite(void)
 	tcase_add_test(tc, test_config_errors);
 	tcase_add_test(tc, test_database_down);
 	tcase_add_test(tc, test_parallel_pipes);
+	tcase_add_test(tc, test_maildir_batches);
 	tcase_add_test(tc, test_smtp_logs);
 	tcase_add_test(tc, test_follow_rotation_restart);
 	suite_add_tcase(s, tc);

@@ -124,6 +124,46 @@ START_TEST(test_from_scratch)
 }
 END_TEST
 
+/* 0003: raw compressed with LZ4 when the server has it, else as 0001 */
+START_TEST(test_raw_compression)
+{
+	const char *db = pgtest_new_db("lz4");
+	struct migrate_set set;
+	long long lz4;
+	PGconn *c;
+
+	ck_assert_int_eq(migrate_set_builtin(&set, err, sizeof(err)), 0);
+	ck_assert_msg(migrate_run(db, &set, 0, NULL, err, sizeof(err)) == 0,
+	    "%s", err);
+	migrate_set_free(&set);
+	c = pgtest_connect(db);
+	lz4 = pgtest_num(c, "SELECT count(*) FROM pg_settings WHERE name = "
+	    "'default_toast_compression' AND 'lz4' = ANY (enumvals)", NULL);
+	if (lz4 == 0)
+		fprintf(stderr, "check_migrate: this server has no LZ4; "
+		    "checking 0001's settings are kept instead\n");
+	ck_assert_int_eq(pgtest_num(c, "SELECT count(*) FROM pg_class WHERE "
+	    "relname = 'messages' AND 'toast_tuple_target=8160' = ANY "
+	    "(coalesce(reloptions, '{}'))", NULL), lz4 ? 0 : 1);
+	if (lz4)
+		ck_assert_int_eq(pgtest_num(c, "SELECT count(*) FROM "
+		    "pg_attribute WHERE attrelid = 'messages'::regclass AND "
+		    "attname = 'raw' AND attcompression = 'l'", NULL), 1);
+	/* and what goes in comes out */
+	pgtest_exec(c, "INSERT INTO messages (sha256, received_at, size, raw, "
+	    "kind, parse_status, source) SELECT sha256(r), now(), length(r), "
+	    "r, 'unknown', 'error', 'pipe' FROM (SELECT convert_to(repeat("
+	    "'Final-Recipient: rfc822; user@example.net\n', 500), 'UTF8') "
+	    "AS r) AS x");
+	ck_assert_int_eq(pgtest_num(c, "SELECT count(*) FROM messages WHERE "
+	    "sha256 = sha256(raw) AND size = 21000", NULL), 1);
+	if (lz4)
+		ck_assert_int_eq(pgtest_num(c, "SELECT count(*) FROM messages "
+		    "WHERE pg_column_compression(raw) = 'lz4'", NULL), 1);
+	PQfinish(c);
+}
+END_TEST
+
 START_TEST(test_upgrade)
 {
 	const char *db = pgtest_new_db("upgrade");
@@ -354,6 +394,7 @@ migrate_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_builtin_matches_schema_dir);
 	tcase_add_test(tc, test_from_scratch);
+	tcase_add_test(tc, test_raw_compression);
 	tcase_add_test(tc, test_upgrade);
 	tcase_add_test(tc, test_idempotent);
 	tcase_add_test(tc, test_concurrent);

@@ -2,8 +2,11 @@
  * check_store.c - the PostgreSQL store (bounced/store_pg.c) against a real
  * server: storing a message and its events, duplicates stored once, SMTP
  * results, batches (with duplicates inside, from 8 connections at once,
- * with one item refused), partitions for old months, log positions, and
- * the server going away mid-run and coming back.
+ * with one item refused), events of messages with 0, 1 and 5 recipients
+ * in one statement, a batch in flight while the next is queued
+ * (store_batch_send/wait: results, misuse, a refused item, the server
+ * down), partitions for old months, log positions, and the server going
+ * away mid-run and coming back.
  *
  * The parser is not what is tested here: recipients come from the test
  * (store_msg.recipients) as well as from whatever bounce_parse() gives.
@@ -477,6 +480,214 @@ START_TEST(test_refused_item)
 }
 END_TEST
 
+/* messages with 0, 1 and 5 recipients in one chunk: each its own events */
+START_TEST(test_events_follow_their_message)
+{
+	struct store *st = open_store(db);
+	struct store_msg m;
+	char *raws[30], idbuf[32];
+	const char *vals[1];
+	size_t lens[30];
+	long long id;
+	PGresult *r;
+	PGconn *c;
+	int i;
+
+	for (i = 0; i < 30; i++) {
+		raws[i] = make_msg("mixed", i, &lens[i]);
+		msg_init(&m, raws[i], lens[i]);
+		m.nrecipients = (size_t)(i % 3 == 0 ? 0 : i % 3 == 1 ? 1 : 5);
+		/* the one recipient differs: the third of the fixture's */
+		if (i % 3 == 1)
+			m.recipients = &rcpts[2];
+		ck_assert_int_eq(store_batch_add_message(st, &m), i);
+	}
+	ck_assert_msg(store_batch_flush(st) == 0, "%s", store_error(st));
+	c = pgtest_connect(db);
+	for (i = 0; i < 30; i++) {
+		ck_assert_int_eq(store_batch_result(st, (size_t)i),
+		    STORE_STORED);
+		id = message_id(c, raws[i], lens[i]);
+		ck_assert_int_eq(events_of(c, id), i % 3 == 0 ? 0 :
+		    i % 3 == 1 ? 1 : 5);
+		snprintf(idbuf, sizeof(idbuf), "%lld", id);
+		vals[0] = idbuf;
+		r = PQexecParams(c, "SELECT m.recipient_count, e.recipient, "
+		    "e.rcpt_index, e.reply_code, e.category FROM messages m "
+		    "LEFT JOIN events e ON e.message_id = m.id WHERE m.id = "
+		    "$1::bigint ORDER BY e.rcpt_index", 1, NULL, vals, NULL,
+		    NULL, 0);
+		ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+		ck_assert_int_eq(strtol(PQgetvalue(r, 0, 0), NULL, 10),
+		    i % 3 == 0 ? 0 : i % 3 == 1 ? 1 : 5);
+		if (i % 3 == 1) {
+			ck_assert_str_eq(PQgetvalue(r, 0, 1),
+			    "carol@example.com");
+			ck_assert_str_eq(PQgetvalue(r, 0, 2), "0");
+			ck_assert_str_eq(PQgetvalue(r, 0, 3), "554");
+			ck_assert_str_eq(PQgetvalue(r, 0, 4), "reputation");
+		} else if (i % 3 == 2) {
+			ck_assert_str_eq(PQgetvalue(r, 4, 1),
+			    "erin@example.org");
+			ck_assert_str_eq(PQgetvalue(r, 4, 2), "4");
+		}
+		PQclear(r);
+	}
+	PQfinish(c);
+	for (i = 0; i < 30; i++)
+		free(raws[i]);
+	store_close(st);
+}
+END_TEST
+
+/* batch A in flight while batch B is queued; B repeats some of A */
+START_TEST(test_overlap)
+{
+	struct store *st = open_store(db);
+	struct store_msg m;
+	char *raws[300];
+	size_t lens[300];
+	PGconn *c;
+	int i, found;
+	uint64_t x;
+
+	for (i = 0; i < 300; i++)
+		raws[i] = make_msg("overlap", i, &lens[i]);
+	for (i = 0; i < 200; i++) {
+		msg_init(&m, raws[i], lens[i]);
+		ck_assert_int_eq(store_batch_add_message(st, &m), i);
+	}
+	ck_assert_int_eq(store_batch_send(st), STORE_STORED);
+	ck_assert_uint_eq(store_batch_count(st), 0);
+	/* while A is in flight: its results are not there yet, and nothing
+	 * that needs the connection may run */
+	ck_assert_int_eq(store_batch_result(st, 0), STORE_EINVAL);
+	ck_assert_int_eq(store_batch_send(st), STORE_EINVAL);
+	ck_assert_int_eq(store_batch_flush(st), STORE_EINVAL);
+	ck_assert_msg(strstr(store_error(st), "store_batch_wait") != NULL,
+	    "%s", store_error(st));
+	msg_init(&m, raws[299], lens[299]);
+	ck_assert_int_eq(store_message(st, &m), STORE_EINVAL);
+	ck_assert_int_eq(store_log_position_get(st, "x", &found, &x, &x, &x),
+	    STORE_EINVAL);
+	/* B: 100 new, then 50 of A again, queued meanwhile */
+	for (i = 0; i < 150; i++) {
+		msg_init(&m, raws[i < 100 ? 200 + i : i], lens[i < 100 ?
+		    200 + i : i]);
+		ck_assert_int_eq(store_batch_add_message(st, &m), i);
+	}
+	ck_assert_uint_eq(store_batch_count(st), 150);
+	ck_assert_msg(store_batch_wait(st) == 0, "%s", store_error(st));
+	for (i = 0; i < 200; i++)
+		ck_assert_int_eq(store_batch_result(st, (size_t)i),
+		    STORE_STORED);
+	ck_assert_int_eq(store_batch_result(st, 200), STORE_EINVAL);
+	/* nothing in flight: waiting again is harmless, results stay */
+	ck_assert_int_eq(store_batch_wait(st), STORE_STORED);
+	ck_assert_int_eq(store_batch_result(st, 199), STORE_STORED);
+	ck_assert_int_eq(store_batch_send(st), STORE_STORED);
+	ck_assert_int_eq(store_batch_wait(st), STORE_STORED);
+	for (i = 0; i < 150; i++)
+		ck_assert_int_eq(store_batch_result(st, (size_t)i),
+		    i < 100 ? STORE_STORED : STORE_DUPLICATE);
+	/* and the one-at-a-time calls work again */
+	msg_init(&m, raws[0], lens[0]);
+	ck_assert_int_eq(store_message(st, &m), STORE_DUPLICATE);
+	c = pgtest_connect(db);
+	ck_assert_int_eq(pgtest_num(c, "SELECT count(*) FROM messages WHERE "
+	    "raw LIKE 'X-Test: overlap %'::bytea", NULL), 300);
+	ck_assert_int_eq(pgtest_num(c, "SELECT count(*) FROM events e JOIN "
+	    "messages m ON m.id = e.message_id WHERE m.raw LIKE "
+	    "'X-Test: overlap %'::bytea", NULL), 1500);
+	PQfinish(c);
+	for (i = 0; i < 300; i++)
+		free(raws[i]);
+	store_close(st);
+}
+END_TEST
+
+/* a refused item in a batch sent in the background: only it fails, and
+ * the batch queued meanwhile is untouched */
+START_TEST(test_overlap_refused_item)
+{
+	const char *other = pgtest_new_db("refused_async");
+	struct store *st;
+	struct store_msg m;
+	char *raws[20], name[32];
+	size_t lens[20];
+	PGconn *c;
+	int i;
+
+	migrate_db(other);
+	c = pgtest_connect(other);
+	pgtest_exec(c, "ALTER TABLE messages ADD CONSTRAINT no_evil CHECK "
+	    "(envelope_sender <> 'evil@example.org')");
+	st = open_store(other);
+	for (i = 0; i < 20; i++) {
+		raws[i] = make_msg("refused-async", i, &lens[i]);
+		msg_init(&m, raws[i], lens[i]);
+		snprintf(name, sizeof(name), "refused-async-%d", i);
+		m.name = name;
+		if (i == 7)
+			m.envelope_sender = "evil@example.org";
+		ck_assert_int_eq(store_batch_add_message(st, &m), i % 10);
+		if (i == 9)
+			ck_assert_int_eq(store_batch_send(st), STORE_STORED);
+	}
+	ck_assert_int_eq(store_batch_wait(st), STORE_EDATA);
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(store_batch_result(st, (size_t)i),
+		    i == 7 ? STORE_EDATA : STORE_STORED);
+	ck_assert_msg(strstr(store_batch_error(st, 7), "refused-async-7") !=
+	    NULL, "%s", store_batch_error(st, 7));
+	ck_assert_uint_eq(store_batch_count(st), 10);
+	ck_assert_int_eq(store_batch_flush(st), STORE_STORED);
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(store_batch_result(st, (size_t)i),
+		    STORE_STORED);
+	ck_assert_int_eq(pgtest_num(c, "SELECT count(*) FROM messages", NULL),
+	    19);
+	ck_assert_int_eq(pgtest_num(c, "SELECT count(*) FROM events", NULL),
+	    95);
+	PQfinish(c);
+	store_close(st);
+	for (i = 0; i < 20; i++)
+		free(raws[i]);
+}
+END_TEST
+
+/* store_batch_discard(): the queue goes, the batch in flight does not */
+START_TEST(test_discard)
+{
+	struct store *st = open_store(db);
+	struct store_msg m;
+	char *a, *b;
+	size_t alen, blen;
+	PGconn *c;
+
+	a = make_msg("discard", 1, &alen);
+	b = make_msg("discard", 2, &blen);
+	msg_init(&m, a, alen);
+	ck_assert_int_eq(store_batch_add_message(st, &m), 0);
+	ck_assert_int_eq(store_batch_send(st), STORE_STORED);
+	msg_init(&m, b, blen);
+	ck_assert_int_eq(store_batch_add_message(st, &m), 0);
+	store_batch_discard(st);
+	ck_assert_uint_eq(store_batch_count(st), 0);
+	ck_assert_int_eq(store_batch_wait(st), STORE_STORED);
+	ck_assert_int_eq(store_batch_result(st, 0), STORE_STORED);
+	ck_assert_int_eq(store_batch_flush(st), STORE_STORED);
+	c = pgtest_connect(db);
+	ck_assert_int_eq(pgtest_num(c, "SELECT count(*) FROM messages WHERE "
+	    "raw LIKE 'X-Test: discard %'::bytea", NULL), 1);
+	ck_assert_int_eq(message_id(c, b, blen), -1);
+	PQfinish(c);
+	store_close(st);
+	free(a);
+	free(b);
+}
+END_TEST
+
 START_TEST(test_old_month_partition)
 {
 	struct store *st = open_store(db);
@@ -581,6 +792,14 @@ START_TEST(test_server_restart)
 	}
 	ck_assert_int_eq(store_batch_flush(st), STORE_ETEMP);
 	ck_assert_int_eq(store_batch_result(st, 19), STORE_ETEMP);
+	/* sent in the background: the failure comes from the wait */
+	for (i = 0; i < 20; i++) {
+		msg_init(&m, raws[i], lens[i]);
+		ck_assert_int_ge(store_batch_add_message(st, &m), 0);
+	}
+	ck_assert_int_eq(store_batch_send(st), STORE_STORED);
+	ck_assert_int_eq(store_batch_wait(st), STORE_ETEMP);
+	ck_assert_int_eq(store_batch_result(st, 0), STORE_ETEMP);
 	ck_assert_int_eq(pgtest_pg("start", NULL), 0);
 	/* back: the same handle reconnects; re-delivery is stored once */
 	msg_init(&m, b, blen);
@@ -593,7 +812,11 @@ START_TEST(test_server_restart)
 		msg_init(&m, raws[i], lens[i]);
 		ck_assert_int_ge(store_batch_add_message(st, &m), 0);
 	}
-	ck_assert_int_eq(store_batch_flush(st), 0);
+	ck_assert_int_eq(store_batch_send(st), 0);
+	ck_assert_int_eq(store_batch_wait(st), 0);
+	for (i = 0; i < 20; i++)
+		ck_assert_int_eq(store_batch_result(st, (size_t)i),
+		    STORE_STORED);
 	c = pgtest_connect(db);
 	ck_assert_int_eq(message_id(c, b, blen) > 0, 1);
 	ck_assert_int_eq(pgtest_num(c, "SELECT count(*) FROM messages WHERE "
@@ -630,6 +853,10 @@ store_suite(void)
 	tcase_add_test(tc, test_batch_with_duplicates);
 	tcase_add_test(tc, test_parallel_writers);
 	tcase_add_test(tc, test_refused_item);
+	tcase_add_test(tc, test_events_follow_their_message);
+	tcase_add_test(tc, test_overlap);
+	tcase_add_test(tc, test_overlap_refused_item);
+	tcase_add_test(tc, test_discard);
 	tcase_add_test(tc, test_old_month_partition);
 	tcase_add_test(tc, test_log_position);
 	tcase_add_test(tc, test_unusable_database);
