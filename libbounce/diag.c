@@ -229,7 +229,7 @@ diag_specific_status(char *out, size_t outlen, int *code, const char *text,
 }
 
 void
-diag_analyze(struct diag *d, const char *text, size_t len)
+diag_reply(struct diag *d, const char *text, size_t len)
 {
 	long off;
 
@@ -248,5 +248,12 @@ diag_analyze(struct diag *d, const char *text, size_t len)
 	} else {
 		bounce_esc_find(d->enhanced, sizeof(d->enhanced), text, len);
 	}
-	d->phase = diag_phase(text, len);
+}
+
+void
+diag_analyze(struct diag *d, const char *text, size_t len)
+{
+	diag_reply(d, text, len);
+	if (text != NULL)
+		d->phase = diag_phase(text, len);
 }

@@ -20,6 +20,9 @@ struct diag {
 
 /* Analyse text[0..len).  Never fails. */
 void diag_analyze(struct diag *d, const char *text, size_t len);
+/* The same without the phase (left NONE): for the many lines the text
+ * readers look at only for a reply code. */
+void diag_reply(struct diag *d, const char *text, size_t len);
 
 /* The phase a text names ("in reply to RCPT TO command", "after end of
  * data", "while sending MAIL FROM"...), or NONE. */

@@ -411,7 +411,7 @@ read_reply_addresses(struct pstate *st, const char *text, size_t len)
 		eol = memchr(line, '\n', (size_t)(end - line));
 		if (eol == NULL)
 			eol = end;
-		diag_analyze(&d, line, (size_t)(eol - line));
+		diag_reply(&d, line, (size_t)(eol - line));
 		if (d.code >= 400 || d.enhanced[0] == '4' ||
 		    d.enhanced[0] == '5' ||
 		    str_ifind_z(line, (size_t)(eol - line), "RCPT TO") !=
@@ -663,7 +663,7 @@ lines_about(const struct pstate *st, const char *p, size_t alen,
 	size_t al;
 
 	if (p - ls <= 24 && p > ls) {
-		diag_analyze(&d, ls, (size_t)(p - ls));
+		diag_reply(&d, ls, (size_t)(p - ls));
 		if (d.code >= 200)
 			start = ls;
 	}
@@ -780,7 +780,7 @@ text_fill_diagnostic(struct pstate *st, bounce_recipient *rc)
 		if (first == NULL)
 			first = p;
 		if ((q = lines_about(st, p, alen, &n)) != NULL) {
-			diag_analyze(&d, q, n);
+			diag_reply(&d, q, n);
 			if (d.code >= 400 && d.code < 600) {
 				best = q;
 				best_len = n;
@@ -804,7 +804,7 @@ text_fill_diagnostic(struct pstate *st, bounce_recipient *rc)
 		eol = memchr(p, '\n', (size_t)(end - p));
 		if (eol == NULL)
 			eol = end;
-		diag_analyze(&d, p, (size_t)(eol - p));
+		diag_reply(&d, p, (size_t)(eol - p));
 		if (d.code >= 400 && d.code < 600) {
 			best = d.reply;
 			best_len = (size_t)(eol - d.reply);
