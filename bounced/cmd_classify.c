@@ -24,6 +24,7 @@
 #include "log.h"
 #include "output.h"
 #include "rulesload.h"
+#include "smtp_json.h"
 
 /* Longest input line; a longer one is answered with an error. */
 #define CLASSIFY_LINE_MAX (1024 * 1024)
@@ -54,47 +55,13 @@ classify_usage(FILE *out)
 	    "  --help            this text\n");
 }
 
-/* Fill what the reply text itself says when the caller left it out. */
-static int
-classify_fill(bounce_verdict *v, bounce_ctx *ctx, bounce_smtp_result *in)
-{
-	bounce_smtp_reply reply;
-	int err;
-
-	if (in->text != NULL && (in->code == 0 || in->enhanced == NULL ||
-	    in->enhanced[0] == '\0') &&
-	    bounce_smtp_reply_parse(&reply, in->text, strlen(in->text)) ==
-	    BOUNCE_OK) {
-		if (in->code == 0 && reply.code != 0)
-			in->code = reply.code;
-		if ((in->enhanced == NULL || in->enhanced[0] == '\0') &&
-		    reply.enhanced[0] != '\0')
-			in->enhanced = reply.enhanced;
-		err = bounce_classify(v, ctx, in);
-		bounce_smtp_reply_clear(&reply);
-		return err;
-	}
-	return bounce_classify(v, ctx, in);
-}
-
-static const char *
-json_str(struct json_object *obj, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
-		return NULL;
-	return json_object_get_string(v);
-}
-
 static int
 classify_json_line(bounce_ctx *ctx, const char *line, size_t len,
     unsigned long lineno)
 {
-	bounce_smtp_result in = BOUNCE_SMTP_RESULT_INIT;
-	struct json_object *obj, *v, *ans;
+	struct smtp_json r;
+	struct json_object *obj, *ans;
 	bounce_verdict verdict;
-	const char *phase;
 	int status = 0;
 
 	obj = json_tokener_parse(line);
@@ -111,17 +78,10 @@ classify_json_line(bounce_ctx *ctx, const char *line, size_t len,
 		status = EX_DATAERR;
 		goto emit;
 	}
-	if ((phase = json_str(obj, "phase")) != NULL &&
-	    bounce_phase_from_name(&in.phase, phase) != BOUNCE_OK)
-		in.phase = BOUNCE_PHASE_NONE;
-	if (json_object_object_get_ex(obj, "code", &v) && v != NULL)
-		in.code = json_object_get_int(v);
-	in.enhanced = json_str(obj, "enhanced");
-	in.text = json_str(obj, "text");
-	in.remote_mta = json_str(obj, "remote_mta");
-	in.action = json_str(obj, "action");
-	if (classify_fill(&verdict, ctx, &in) == BOUNCE_OK)
+	smtp_json_read(&r, obj);
+	if (bounce_classify(&verdict, ctx, &r.in) == BOUNCE_OK)
 		output_verdict_json(obj, &verdict);
+	smtp_json_clear(&r);
 emit:
 	puts(json_object_to_json_string_ext(obj,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -177,13 +137,14 @@ cmd_classify(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	bounce_smtp_result in = BOUNCE_SMTP_RESULT_INIT;
+	struct smtp_json r;
 	const char *rules[RULES_FILES_MAX];
 	const char *cfgpath = NULL;
 	struct config *cfg;
 	bounce_verdict v;
 	bounce_ctx *ctx;
 	size_t nrules = 0;
-	int c, json = 0, one = 0, status;
+	int c, json = 0, one = 0, status, rc;
 	char *end;
 	long code;
 
@@ -267,7 +228,12 @@ cmd_classify(int argc, char **argv)
 		bounce_ctx_free(ctx);
 		return status;
 	}
-	if (classify_fill(&v, ctx, &in) != BOUNCE_OK) {
+	r.in = in;
+	r.have_reply = 0;
+	smtp_json_fill(&r);
+	rc = bounce_classify(&v, ctx, &r.in);
+	smtp_json_clear(&r);
+	if (rc != BOUNCE_OK) {
 		bounce_ctx_free(ctx);
 		return EX_SOFTWARE;
 	}

@@ -30,6 +30,7 @@
 #include "follow.h"
 #include "ingest.h"
 #include "log.h"
+#include "smtp_json.h"
 #include "timeparse.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -205,24 +206,14 @@ log_line(struct smtp_run *run, const char *line, size_t len)
 	queue(run, &ev);
 }
 
-static const char *
-jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
-		return NULL;
-	return json_object_get_string(v);
-}
-
 static bounce_kind
 json_kind(struct json_object *o, int code, const char *enhanced)
 {
-	const char *s = jstr(o, "status");
+	const char *s = json_string_at(o, "status");
 	int cls;
 
 	if (s == NULL)
-		s = jstr(o, "kind");
+		s = json_string_at(o, "kind");
 	if (s != NULL) {
 		if (strcmp(s, "sent") == 0 || strcmp(s, "delivered") == 0)
 			return BOUNCE_KIND_DELIVERED;
@@ -244,9 +235,10 @@ static void
 json_line(struct smtp_run *run, const char *line, size_t len)
 {
 	struct store_smtp ev = { 0 };
-	struct json_object *o, *v;
+	struct smtp_json r;
+	struct json_object *o;
 	char key[64 * 1024 + 16];
-	const char *phase, *when;
+	const char *when;
 	time_t t;
 
 	o = json_tokener_parse(line);
@@ -257,7 +249,7 @@ json_line(struct smtp_run *run, const char *line, size_t len)
 		run->bad++;
 		return;
 	}
-	ev.recipient = jstr(o, "recipient");
+	ev.recipient = json_string_at(o, "recipient");
 	if (ev.recipient == NULL || ev.recipient[0] == '\0') {
 		log_warn("%s line %lu: no \"recipient\"; skipped", run->name,
 		    run->lineno);
@@ -271,28 +263,27 @@ json_line(struct smtp_run *run, const char *line, size_t len)
 	ev.keylen = 5 + len;
 	ev.source = "smtp-json";
 	ev.name = run->name;
-	ev.list = jstr(o, "list");
+	ev.list = json_string_at(o, "list");
 	if (ev.list == NULL)
 		ev.list = run->in->list;
-	ev.message_id = jstr(o, "message_id");
+	ev.message_id = json_string_at(o, "message_id");
 	if (ev.message_id == NULL)
-		ev.message_id = jstr(o, "message-id");
-	ev.campaign_id = jstr(o, "campaign_id");
-	if ((phase = jstr(o, "phase")) == NULL ||
-	    bounce_phase_from_name(&ev.phase, phase) != BOUNCE_OK)
-		ev.phase = BOUNCE_PHASE_NONE;
-	if (json_object_object_get_ex(o, "code", &v) && v != NULL)
-		ev.code = json_object_get_int(v);
-	ev.enhanced = jstr(o, "enhanced");
-	ev.text = jstr(o, "text");
-	ev.remote_mta = jstr(o, "remote_mta");
+		ev.message_id = json_string_at(o, "message-id");
+	ev.campaign_id = json_string_at(o, "campaign_id");
+	smtp_json_read(&r, o);
+	ev.phase = r.in.phase;
+	ev.code = r.in.code;
+	ev.enhanced = r.in.enhanced;
+	ev.text = r.in.text;
+	ev.remote_mta = r.in.remote_mta;
 	ev.kind = json_kind(o, ev.code, ev.enhanced);
-	ev.action = jstr(o, "status");
-	when = jstr(o, "time");
+	ev.action = json_string_at(o, "status");
+	when = json_string_at(o, "time");
 	ev.occurred_at = when != NULL && timeparse(&t, when, run->now) == 0 ?
 	    t : 0;
 	classify_result(run, &ev);
 	queue(run, &ev);
+	smtp_json_clear(&r);
 	json_object_put(o);
 }
 

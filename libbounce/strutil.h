@@ -27,6 +27,16 @@ str_is_space(int c)
 	    c == '\f' || c == '\v';
 }
 
+/* Whether [p, end) holds only white space (a blank line). */
+static inline int
+str_blank(const char *p, const char *end)
+{
+	for (; p < end; p++)
+		if (!str_is_space(*p))
+			return 0;
+	return 1;
+}
+
 static inline int
 str_is_digit(int c)
 {

@@ -345,20 +345,14 @@ read_lead_lines(struct pstate *st, const char *text, size_t len)
 	const char *line, *eol, *end = text + len, *a;
 	struct block b;
 	size_t alen;
-	int found = 0, blank;
+	int found = 0;
 
 	memset(&b, 0, sizeof(b));
 	for (line = text; line < end; line = eol + 1) {
 		eol = memchr(line, '\n', (size_t)(end - line));
 		if (eol == NULL)
 			eol = end;
-		blank = 1;
-		for (a = line; a < eol; a++)
-			if (!str_is_space(*a)) {
-				blank = 0;
-				break;
-			}
-		if (blank) {
+		if (str_blank(line, eol)) {
 			if (b.addr != NULL && b.diag != NULL)
 				block_commit(st, &b);
 			else if (b.addr != NULL && b.blank_seen++ > 1)
@@ -523,16 +517,12 @@ paragraph_end(const struct pstate *st, const char *start, const char *addr,
 	for (eol = start, lines = 0; eol < end && lines < DIAG_LINES;
 	    lines++) {
 		const char *nl = memchr(eol, '\n', (size_t)(end - eol));
-		const char *q, *a;
+		const char *a;
 		size_t al;
-		int blank = 1;
 
 		if (nl == NULL)
 			nl = end;
-		for (q = eol; q < nl; q++)
-			if (!str_is_space(*q))
-				blank = 0;
-		if (blank && lines > 0)
+		if (lines > 0 && str_blank(eol, nl))
 			break;
 		if (lines > 0 && (a = lead_address(eol, nl, &al)) != NULL &&
 		    (al != alen || !str_istarts(a, al, addr)))
@@ -676,15 +666,10 @@ lines_about(const struct pstate *st, const char *p, size_t alen,
 	for (eol = p + alen, lines = 0; eol < end && lines < DIAG_LINES;
 	    lines++) {
 		const char *nl = memchr(eol, '\n', (size_t)(end - eol));
-		const char *q;
-		int blank = 1;
 
 		if (nl == NULL)
 			nl = end;
-		for (q = eol; q < nl; q++)
-			if (!str_is_space(*q))
-				blank = 0;
-		if (blank && lines > 0)
+		if (lines > 0 && str_blank(eol, nl))
 			break;
 		/* the next recipient's line ("bob@example.org: 550 ...",
 		 * "Recipient: bob@example.org") */

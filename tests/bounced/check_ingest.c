@@ -295,6 +295,16 @@ START_TEST(test_smtp_logs)
 	free(out);
 	ck_assert_int_eq(count("SELECT count(*) FROM events WHERE recipient = "
 	    "'z@example.org' AND category = 'hard'"), 1);
+	/* no "code": the reply text says it, and it is a failure, not a
+	 * deferral without a reply */
+	ck_assert_int_eq(ingest_sh("printf '%s\\n' '{\"recipient\":"
+	    "\"y@example.org\",\"phase\":\"rcpt\",\"text\":\"550 5.1.1 "
+	    "<y@example.org>: user unknown\"}' | " BIN " ingest --smtp json",
+	    &out), 0);
+	free(out);
+	ck_assert_int_eq(count("SELECT count(*) FROM events WHERE recipient = "
+	    "'y@example.org' AND kind = 'bounce' AND reply_code = 550 AND "
+	    "status = '5.1.1' AND category = 'hard'"), 1);
 }
 END_TEST
 
