@@ -74,15 +74,6 @@ next_line(const char *line, const char *end, const char **eol)
 	return line;
 }
 
-static int
-blank(const char *p, const char *eol)
-{
-	for (; p < eol; p++)
-		if (!str_is_space(*p))
-			return 0;
-	return 1;
-}
-
 /* The line (trimmed) is one address and nothing else. */
 static const char *
 line_address(const char *p, const char *eol, size_t *len)
@@ -171,7 +162,7 @@ read_old(struct pstate *st)
 	/* the recipients: indented addresses, one a line */
 	for (line = eol + 1; line < end; line = eol + 1) {
 		next_line(line, end, &eol);
-		if (blank(line, eol)) {
+		if (str_blank(line, eol)) {
 			if (found > 0)
 				break;
 		} else if ((a = line_address(line, eol, &alen)) != NULL) {
@@ -201,9 +192,9 @@ read_old(struct pstate *st)
 		d = line;
 	for (line = d; line < end && lines < DIAG_LINES; line = eol + 1) {
 		next_line(line, end, &eol);
-		if (blank(line, eol) && d_end != NULL)
+		if (str_blank(line, eol) && d_end != NULL)
 			break;
-		if (!blank(line, eol))
+		if (!str_blank(line, eol))
 			d_end = eol;
 		lines++;
 		if (eol == end)
@@ -271,7 +262,7 @@ paragraphs(const struct pstate *st, const char *p, int max,
 	*d_end = NULL;
 	for (line = p; line < end && lines < DIAG_LINES; line = eol + 1) {
 		next_line(line, end, &eol);
-		if (!blank(line, eol)) {
+		if (!str_blank(line, eol)) {
 			if (para == NULL) {
 				para = line;
 				para_lines = 0;

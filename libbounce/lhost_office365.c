@@ -46,15 +46,6 @@ office365_detect(const struct pstate *st)
 	    lhost_text_find(st, mark_users) >= 0;
 }
 
-static int
-blank(const char *p, const char *eol)
-{
-	for (; p < eol; p++)
-		if (!str_is_space(*p))
-			return 0;
-	return 1;
-}
-
 /*
  * "alice@example.net<mailto:alice@example.net>", "Alice
  * (alice@example.net)<mailto:...>", "alice@example.net": the address.
@@ -97,7 +88,7 @@ block(const char *p, const char *end, struct buf *d)
 	for (line = p; line < end && lines < DIAG_LINES; line = eol + 1) {
 		if ((eol = memchr(line, '\n', (size_t)(end - line))) == NULL)
 			eol = end;
-		if (blank(line, eol))
+		if (str_blank(line, eol))
 			break;
 		n = (size_t)(eol - line);
 		line = str_trim(line, &n);
@@ -162,7 +153,7 @@ office365_read(struct pstate *st)
 	    (admin == NULL || line < admin); line = eol + 1) {
 		if ((eol = memchr(line, '\n', (size_t)(end - line))) == NULL)
 			eol = end;
-		if (!blank(line, eol) && (a = users_address(line, eol,
+		if (!str_blank(line, eol) && (a = users_address(line, eol,
 		    &alen)) != NULL && (rc = report_add(st->r, a, alen, 1)) !=
 		    NULL) {
 			found++;
