@@ -48,4 +48,16 @@ void rules_free(struct rules *rules);
 int smtp_reply_parse_buf(struct buf *text, int *code, char *enhanced,
     const char *buf, size_t len);
 
+/*
+ * smtp.c: a diagnostic that quotes a multi-line reply flattened onto one
+ * line ("host x said: 550-5.1.1 The email account ... 550-5.1.1 double-
+ * checking ... 550 5.1.1 https://...") written once into out as "host x
+ * said: 550 5.1.1 The email account ... double-checking ... https://...".
+ * reply is where the quoted reply starts in text (diag_analyze's).
+ * Returns 1 when out holds the new text, 0 when text has no such reply
+ * and stays as it is.
+ */
+int smtp_unfold_quoted(struct buf *out, const char *text, size_t len,
+    const char *reply);
+
 #endif

@@ -219,6 +219,18 @@ finish_recipient(struct pstate *st, bounce_recipient *rc)
 	text_fill_diagnostic(st, rc);
 	diag = rc->diagnostic;
 	diag_analyze(&d, diag, diag != NULL ? strlen(diag) : 0);
+	/* a multi-line reply quoted on one line: its continuation prefixes
+	 * out of the text, for readers and for rules alike */
+	if (diag != NULL) {
+		struct buf flat;
+
+		buf_init(&flat, strlen(diag) + 64);
+		if (smtp_unfold_quoted(&flat, diag, strlen(diag), d.reply) &&
+		    (diag = report_str(st->r, flat.data, flat.len)) != NULL)
+			rc->diagnostic = diag;
+		diag = rc->diagnostic;
+		buf_free(&flat);
+	}
 	if (rc->reply_code == 0)
 		rc->reply_code = d.code;
 	if (rc->phase == BOUNCE_PHASE_NONE)

@@ -11,6 +11,7 @@
  *
  * Limits: the text is cut at 16 KiB; longer replies are hostile.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,6 +124,50 @@ smtp_reply_parse_buf(struct buf *text, int *code, char *enhanced,
 	if (text->data == NULL && buf_append(text, "", 0) != BOUNCE_OK)
 		return BOUNCE_ENOMEM;
 	return BOUNCE_OK;
+}
+
+int
+smtp_unfold_quoted(struct buf *out, const char *text, size_t len,
+    const char *reply)
+{
+	const char *end = text + len, *p;
+	char esc[16], num[12];
+	struct buf flat;
+	int code, err;
+
+	/* only a reply that says it goes on ("550-") and does, with its
+	 * code again at a later word ("... 550 5.1.1 https://"), was several
+	 * lines; Amazon SES writes "550-'text'" for a one-line reply */
+	if (reply == NULL || reply < text || reply >= end ||
+	    (code = smtp_code_at(reply, end)) == 0 || end - reply < 4 ||
+	    reply[3] != '-')
+		return 0;
+	for (p = reply + 4; p < end; p++)
+		if (str_is_space(p[-1]) && smtp_prefix_len(p, end, code, "") > 0)
+			break;
+	if (p >= end)
+		return 0;
+	buf_init(&flat, SMTP_TEXT_MAX);
+	err = smtp_reply_parse_buf(&flat, &code, esc, reply,
+	    (size_t)(end - reply));
+	buf_reset(out);
+	snprintf(num, sizeof(num), "%03d", code);
+	if (err == BOUNCE_OK)
+		err = buf_append(out, text, (size_t)(reply - text));
+	if (err == BOUNCE_OK)
+		err = buf_append(out, num, strlen(num));
+	if (err == BOUNCE_OK && esc[0] != '\0') {
+		err = buf_append_char(out, ' ');
+		if (err == BOUNCE_OK)
+			err = buf_append(out, esc, strlen(esc));
+	}
+	if (err == BOUNCE_OK && flat.len > 0) {
+		err = buf_append_char(out, ' ');
+		if (err == BOUNCE_OK)
+			err = buf_append(out, flat.data, flat.len);
+	}
+	buf_free(&flat);
+	return err == BOUNCE_OK;
 }
 
 int
