@@ -12,7 +12,8 @@
  *      space one space, and the reply codes of continuation lines that an
  *      MTA left inside a flattened multi-line reply ("... does not exist.
  *      Please try 550-5.1.1 double-checking ...") taken out, so phrases
- *      match across them;
+ *      match across them, and mail addresses and the host names an MTA
+ *      prints beside an IP address masked (token_masked());
  *   3. reads the prepared text and the remote MTA name once each through
  *      the Aho-Corasick matcher of all the phrases of all the rules; each
  *      phrase found marks the conditions that contain it (a generation
@@ -91,18 +92,84 @@ reply_prefix(const char *p, size_t n)
 	return k;
 }
 
+/* Characters that end a mail address or host name in running text. */
+static int
+token_delim(int c)
+{
+	return str_is_space(c) || c == '<' || c == '>' || c == '(' ||
+	    c == ')' || c == '[' || c == ']' || c == '"' || c == '\'' ||
+	    c == ',' || c == ';' || c == '\0';
+}
+
+/*
+ * What the rules must not read: names that belong to this message, not
+ * to the reason it failed.  At p (a token start) returns the token's
+ * length and sets *mask when it is
+ *   - a mail address, "bob@example.net" ("<nospam@...>", a list's own
+ *     "newsletter-bounces@..." would read as spam, as a newsletter...);
+ *   - a host name the MTA names beside its address, "mx.spamexperts.com
+ *     [192.0.2.5]", "mx.example.net (192.0.2.5)", "mx.example.net.:"
+ *     (Postfix, Exim, Exchange, Sendmail), so that a filtering service's
+ *     name does not read as "spam" or "virus";
+ * and 0 otherwise.  Blocklist and URL host names stay: "blocked using
+ * zen.spamhaus.org" says why.
+ */
+static size_t
+token_masked(const char *p, size_t n, const char **mask)
+{
+	size_t k, at = 0, dots = 0;
+
+	for (k = 0; k < n && !token_delim(p[k]); k++) {
+		if (p[k] == '@' && at == 0)
+			at = k + 1;
+		else if (p[k] == '.')
+			dots++;
+	}
+	if (at > 1 && at < k && memchr(p + at, '.', k - at) != NULL) {
+		*mask = "a@a";
+		return k;
+	}
+	if (dots == 0 || at != 0 || k < 4 || k + 1 >= n)
+		return 0;
+	/* "mx.example.net.:" (Sendmail's "while talking to") */
+	if (p[k - 1] == '.' && p[k - 2] != '.' && k < n && p[k] == ':' &&
+	    dots >= 2) {
+		*mask = "x.x";
+		return k;
+	}
+	if (p[k - 1] == '.')
+		return 0;
+	/* then an address in brackets: "[192.0.2.5]", " (192.0.2.5)",
+	 * "[IPv6:2001:db8::1]" */
+	{
+		size_t j = k;
+
+		if (p[j] == ' ')
+			j++;
+		if (j + 1 < n && (p[j] == '[' || p[j] == '(') &&
+		    (str_is_digit(p[j + 1]) || str_lc(p[j + 1]) == 'i' ||
+		    (str_lc(p[j + 1]) >= 'a' && str_lc(p[j + 1]) <= 'f' &&
+		    j + 2 < n && (str_is_digit(p[j + 2]) || p[j + 2] == ':')))) {
+			*mask = "x.x";
+			return k;
+		}
+	}
+	return 0;
+}
+
 /* Prepare text[0..len) into out (size > len); returns the new length. */
 static size_t
 text_prepare(char *out, const char *text, size_t len)
 {
 	size_t i = 0, o = 0, k;
-	int start = 1;
+	int start = 1, tok = 1;
+	const char *mask;
 
 	while (i < len) {
 		if (str_is_space(text[i])) {
 			if (!start)
 				out[o++] = ' ';
-			start = 1;
+			start = tok = 1;
 			i++;
 			continue;
 		}
@@ -111,6 +178,17 @@ text_prepare(char *out, const char *text, size_t len)
 			continue;
 		}
 		start = 0;
+		/* a mask is never longer than what it replaces, so out
+		 * stays within len */
+		if (tok && (k = token_masked(text + i, len - i, &mask)) > 0 &&
+		    strlen(mask) <= k) {
+			memcpy(out + o, mask, strlen(mask));
+			o += strlen(mask);
+			i += k;
+			tok = 0;
+			continue;
+		}
+		tok = token_delim(text[i]) || text[i] == ':';
 		out[o++] = (char)str_lc(text[i++]);
 	}
 	if (o > 0 && out[o - 1] == ' ')
