@@ -12,8 +12,8 @@
  *      space one space, and the reply codes of continuation lines that an
  *      MTA left inside a flattened multi-line reply ("... does not exist.
  *      Please try 550-5.1.1 double-checking ...") taken out, so phrases
- *      match across them, and mail addresses and the host names an MTA
- *      prints beside an IP address masked (token_masked());
+ *      match across them, and mail addresses and host names other than
+ *      blocklists' masked (token_masked());
  *   3. reads the prepared text and the remote MTA name once each through
  *      the Aho-Corasick matcher of all the phrases of all the rules; each
  *      phrase found marks the conditions that contain it (a generation
@@ -102,59 +102,90 @@ token_delim(int c)
 }
 
 /*
- * What the rules must not read: names that belong to this message, not
- * to the reason it failed.  At p (a token start) returns the token's
- * length and sets *mask when it is
- *   - a mail address, "bob@example.net" ("<nospam@...>", a list's own
- *     "newsletter-bounces@..." would read as spam, as a newsletter...);
- *   - a host name the MTA names beside its address, "mx.spamexperts.com
- *     [192.0.2.5]", "mx.example.net (192.0.2.5)", "mx.example.net.:"
- *     (Postfix, Exim, Exchange, Sendmail), so that a filtering service's
- *     name does not read as "spam" or "virus";
- * and 0 otherwise.  Blocklist and URL host names stay: "blocked using
- * zen.spamhaus.org" says why.
+ * Host names that name a reason, not a party: blocklists and reputation
+ * services ("blocked using zen.spamhaus.org", "listed in
+ * b.barracudacentral.org").  Lower case.
+ */
+static const char *const host_keep[] = {
+	"spamhaus", "spamcop", "barracuda", "sorbs", "abuseat", "uceprotect",
+	"mailspike", "manitu", "surriel", "gbudb", "junkemailfilter",
+	"spamrats", "backscatterer", "lashback", "senderscore", "invaluement",
+	"nordspam", "0spam", "dnsbl", "rbl", "surbl", "uribl", "blocklist.de",
+	"cloudmark", "trendmicro", "mail-abuse", "proofpoint",
+	"dronebl", "spameatingmonkey", "hostkarma", "s5h.net", "dnswl",
+};
+
+static int
+host_kept(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(host_keep) / sizeof(host_keep[0]); i++)
+		if (str_ifind_z(p, n, host_keep[i]) != NULL)
+			return 1;
+	return 0;
+}
+
+/* [p, p + n) is a host name: labels of letters, digits and '-', a dot
+ * between them, the last label 2 to 7 letters (a top-level domain, not
+ * "RESOLVER.ADR.RecipNotFound"). */
+static int
+host_like(const char *p, size_t n)
+{
+	size_t i, dots = 0, last = 0;
+
+	if (n < 4 || p[0] == '.' || p[0] == '-')
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (p[i] == '.') {
+			if (i + 1 == n || p[i + 1] == '.')
+				return 0;
+			dots++;
+			last = i + 1;
+		} else if (!str_is_digit(p[i]) && p[i] != '-' &&
+		    !(str_lc(p[i]) >= 'a' && str_lc(p[i]) <= 'z')) {
+			return 0;
+		}
+	}
+	if (dots == 0 || n - last < 2 || n - last > 7)
+		return 0;
+	for (i = last; i < n; i++)
+		if (!(str_lc(p[i]) >= 'a' && str_lc(p[i]) <= 'z'))
+			return 0;
+	return 1;
+}
+
+/*
+ * What the rules must not read: names that belong to the parties of this
+ * message, not to the reason it failed.  At p (a token start) returns how
+ * many bytes to mask and sets *mask when the token is
+ *   - a mail address, "bob@example.net": a recipient "nospam@..." or a
+ *     list's "newsletter-bounces@..." says nothing about spam;
+ *   - a host name, "mx.spamexperts.com" (a filtering service's MX is no
+ *     spam verdict), unless it names a blocklist (host_keep: "blocked
+ *     using zen.spamhaus.org" says why);
+ * and 0 otherwise.  Host names inside URLs stay ("https://...").
  */
 static size_t
 token_masked(const char *p, size_t n, const char **mask)
 {
-	size_t k, at = 0, dots = 0;
+	size_t k, h, at = 0;
 
-	for (k = 0; k < n && !token_delim(p[k]); k++) {
+	for (k = 0; k < n && !token_delim(p[k]); k++)
 		if (p[k] == '@' && at == 0)
 			at = k + 1;
-		else if (p[k] == '.')
-			dots++;
-	}
 	if (at > 1 && at < k && memchr(p + at, '.', k - at) != NULL) {
 		*mask = "a@a";
 		return k;
 	}
-	if (dots == 0 || at != 0 || k < 4 || k + 1 >= n)
+	/* a host name may end a sentence or precede a colon: "... talking
+	 * to mx.example.net.:", "Name server: ns.example.net: no data" */
+	for (h = k; h > 0 && (p[h - 1] == '.' || p[h - 1] == ':'); h--)
+		;
+	if (at != 0 || !host_like(p, h) || host_kept(p, h))
 		return 0;
-	/* "mx.example.net.:" (Sendmail's "while talking to") */
-	if (p[k - 1] == '.' && p[k - 2] != '.' && k < n && p[k] == ':' &&
-	    dots >= 2) {
-		*mask = "x.x";
-		return k;
-	}
-	if (p[k - 1] == '.')
-		return 0;
-	/* then an address in brackets: "[192.0.2.5]", " (192.0.2.5)",
-	 * "[IPv6:2001:db8::1]" */
-	{
-		size_t j = k;
-
-		if (p[j] == ' ')
-			j++;
-		if (j + 1 < n && (p[j] == '[' || p[j] == '(') &&
-		    (str_is_digit(p[j + 1]) || str_lc(p[j + 1]) == 'i' ||
-		    (str_lc(p[j + 1]) >= 'a' && str_lc(p[j + 1]) <= 'f' &&
-		    j + 2 < n && (str_is_digit(p[j + 2]) || p[j + 2] == ':')))) {
-			*mask = "x.x";
-			return k;
-		}
-	}
-	return 0;
+	*mask = "x.x";
+	return h;
 }
 
 /* Prepare text[0..len) into out (size > len); returns the new length. */
