@@ -736,6 +736,29 @@ paragraph_of(const struct pstate *st, const char *p, size_t alen,
 	return start;
 }
 
+/* The first line of the failure text that quotes a 4xx or 5xx reply,
+ * from the reply on; NULL when none does. */
+static const char *
+first_reply(const struct pstate *st, size_t *len)
+{
+	const char *p, *eol, *end = st->text + st->text_cut;
+	struct diag d;
+
+	for (p = st->text; p < end; p = eol + 1) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (eol == NULL)
+			eol = end;
+		diag_reply(&d, p, (size_t)(eol - p));
+		if (d.code >= 400 && d.code < 600) {
+			*len = (size_t)(eol - d.reply);
+			return d.reply;
+		}
+		if (eol == end)
+			break;
+	}
+	return NULL;
+}
+
 /*
  * A recipient with no diagnostic of its own (a DSN without
  * Diagnostic-Code, X-Failed-Recipients alone) or a weak one (an exit
@@ -751,8 +774,23 @@ text_fill_diagnostic(struct pstate *st, bounce_recipient *rc)
 	struct diag d;
 	int seen;
 
-	if (!diag_weak(rc->diagnostic) || st->text_cut == 0)
+	if (st->text_cut == 0)
 		return;
+	if (!diag_weak(rc->diagnostic)) {
+		/* words the text reader found by the address, without a
+		 * code, when the notice quotes the server's reply further
+		 * down ("The error that the other server returned was:" a
+		 * paragraph below, MDaemon's "--> Error: 554 ..." under the
+		 * returned headers) */
+		if (rc->source == NULL || strcmp(rc->source, "text") != 0 ||
+		    st->r->nrcpt != 1)
+			return;
+		diag_reply(&d, rc->diagnostic, strlen(rc->diagnostic));
+		if (d.code == 0 && d.enhanced[0] == '\0' &&
+		    (q = first_reply(st, &n)) != NULL)
+			rc->diagnostic = report_str(st->r, q, n);
+		return;
+	}
 	for (p = st->text, seen = 0; p < end && seen < 16; seen++) {
 		if ((p = str_ifind(p, (size_t)(end - p), rc->address,
 		    alen)) == NULL)
@@ -778,24 +816,14 @@ text_fill_diagnostic(struct pstate *st, bounce_recipient *rc)
 		}
 		p += alen;
 	}
+	/* the first quoted reply anywhere in the failure text, when the
+	 * text is about this recipient alone: better than words without a
+	 * code near the address */
+	if (best == NULL && st->r->nrcpt == 1)
+		best = first_reply(st, &best_len);
 	if (best == NULL && plain != NULL) {
 		best = plain;
 		best_len = plain_len;
-	}
-	/* the first quoted reply anywhere in the failure text, when the
-	 * text is about this recipient alone */
-	for (p = st->text; best == NULL && st->r->nrcpt == 1 && p < end;
-	    p = eol + 1) {
-		eol = memchr(p, '\n', (size_t)(end - p));
-		if (eol == NULL)
-			eol = end;
-		diag_reply(&d, p, (size_t)(eol - p));
-		if (d.code >= 400 && d.code < 600) {
-			best = d.reply;
-			best_len = (size_t)(eol - d.reply);
-		}
-		if (eol == end)
-			break;
 	}
 	/* nothing after the address: its paragraph ("reject reason: Mailbox
 	 * full" above "target mail address: x") */
