@@ -50,6 +50,51 @@ typed_value(struct span s, struct span *type)
 	return v;
 }
 
+/*
+ * An address field's value, decoded: RFC 6533 writes a non-ASCII
+ * character of a "utf-8" address as "\x{E9}" (utf-8-addr-xtext /
+ * unitext), which reads back as the UTF-8 bytes.  Other types are taken
+ * as written (an "rfc822" address may hold "+2B" as itself).  The result
+ * lives in the report.
+ */
+static const char *
+dsn_address(struct pstate *st, struct span field, size_t *len)
+{
+	struct span type, v = typed_value(field, &type);
+	char out[512];
+	size_t i, o = 0;
+
+	*len = v.n;
+	if (type.n != 5 || !str_istarts(type.p, type.n, "utf-8") ||
+	    memchr(v.p, '\\', v.n) == NULL || v.n >= sizeof(out))
+		return v.p;
+	for (i = 0; i < v.n; i++) {
+		unsigned long cp = 0;
+		size_t j = i + 3, digits = 0;
+
+		if (v.p[i] == '\\' && i + 3 < v.n && v.p[i + 1] == 'x' &&
+		    v.p[i + 2] == '{') {
+			for (; j < v.n && digits < 7 && str_xdigit(v.p[j]) >= 0;
+			    j++, digits++)
+				cp = cp * 16 + (unsigned long)str_xdigit(v.p[j]);
+			if (j < v.n && v.p[j] == '}' && digits >= 1 &&
+			    digits <= 6 && cp >= 0x80 && cp <= 0x10FFFF &&
+			    (cp < 0xD800 || cp > 0xDFFF)) {
+				if (o + 4 >= sizeof(out))
+					break;
+				o += str_utf8_put(out + o, (unsigned int)cp);
+				i = j;
+				continue;
+			}
+		}
+		if (o + 1 >= sizeof(out))
+			break;
+		out[o++] = v.p[i];
+	}
+	*len = o;
+	return report_str(st->r, out, o);
+}
+
 /* Fill what rc lacks from the block's fields. */
 static void
 dsn_fill(struct pstate *st, bounce_recipient *rc, const struct dsn_rcpt *d)
@@ -60,7 +105,7 @@ dsn_fill(struct pstate *st, bounce_recipient *rc, const struct dsn_rcpt *d)
 	char code[16];
 
 	if (d->original.p != NULL && rc->original_address == NULL) {
-		addr = typed_value(d->original, NULL);
+		addr.p = dsn_address(st, d->original, &addr.n);
 		rc->original_address = report_str(st->r, addr.p, addr.n);
 	}
 	if (d->action.p != NULL && rc->action == NULL) {
@@ -123,7 +168,7 @@ dsn_commit(struct pstate *st, const struct dsn_rcpt *d, const char *block,
 	struct span addr;
 
 	if (d->final.p != NULL) {
-		addr = typed_value(d->final, NULL);
+		addr.p = dsn_address(st, d->final, &addr.n);
 		/* "@relay:user@host", an RFC 821 source route (Sun/Oracle
 		 * Messaging Server writes its LMTP route so): the
 		 * Original-Recipient names the mailbox */
@@ -131,11 +176,11 @@ dsn_commit(struct pstate *st, const struct dsn_rcpt *d, const char *block,
 			rc = report_add(st->r, addr.p, addr.n, 1);
 	}
 	if (rc == NULL && d->actual.p != NULL) {
-		addr = typed_value(d->actual, NULL);
+		addr.p = dsn_address(st, d->actual, &addr.n);
 		rc = report_add(st->r, addr.p, addr.n, 1);
 	}
 	if (rc == NULL && d->original.p != NULL) {
-		addr = typed_value(d->original, NULL);
+		addr.p = dsn_address(st, d->original, &addr.n);
 		rc = report_add(st->r, addr.p, addr.n, 1);
 	}
 	if (rc == NULL) {

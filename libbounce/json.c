@@ -170,45 +170,12 @@ hex4(const char *p, const char *end, unsigned int *out)
 	if (end - p < 4)
 		return 0;
 	for (i = 0; i < 4; i++) {
-		char c = p[i];
-
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (unsigned int)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (unsigned int)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (unsigned int)(c - 'A' + 10);
-		else
+		if (str_xdigit(p[i]) < 0)
 			return 0;
+		v = (v << 4) | (unsigned int)str_xdigit(p[i]);
 	}
 	*out = v;
 	return 1;
-}
-
-static size_t
-put_utf8(char *o, unsigned int c)
-{
-	if (c < 0x80) {
-		o[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		o[0] = (char)(0xc0 | (c >> 6));
-		o[1] = (char)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		o[0] = (char)(0xe0 | (c >> 12));
-		o[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		o[2] = (char)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | (c >> 18));
-	o[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-	o[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-	o[3] = (char)(0x80 | (c & 0x3f));
-	return 4;
 }
 
 char *
@@ -254,7 +221,7 @@ json_string(struct arena *a, const char *v, const char *end)
 			}
 			if (c == 0)
 				c = '?';	/* no NUL inside a C string */
-			o += put_utf8(o, c);
+			o += str_utf8_put(o, c);
 			break;
 		default:	/* '"', '\\', '/' and the unknown */
 			*o++ = *p;

@@ -37,6 +37,19 @@ str_blank(const char *p, const char *end)
 	return 1;
 }
 
+/* The value of a hexadecimal digit, or -1. */
+static inline int
+str_xdigit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static inline int
 str_is_digit(int c)
 {
@@ -79,6 +92,10 @@ size_t str_flatten(char *out, size_t outlen, const char *p, size_t n);
 /* Replace each byte that does not start a valid UTF-8 sequence with '?'
  * in place; returns how many were replaced. */
 size_t str_utf8_fix(char *s, size_t n);
+
+/* Write code point c (at most 0x10FFFF) as UTF-8 to o (room for 4);
+ * returns the bytes written. */
+size_t str_utf8_put(char *o, unsigned int c);
 
 /* Arena: many small allocations freed at once. */
 struct arena_chunk;
