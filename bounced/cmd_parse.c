@@ -61,8 +61,7 @@ parse_one_input(struct parse_run *run, const char *path)
 	FILE *fp;
 
 	if ((fp = input_open(path)) == NULL) {
-		log_warn("cannot open %s: %s; check the path and permissions",
-		    path, strerror(errno));
+		input_open_failed(path, errno);
 		return EX_NOINPUT;
 	}
 	if ((mr = mbox_reader_new(fp, hard)) == NULL) {

@@ -224,8 +224,7 @@ batch_file(struct batch *b, const char *path, struct msgbuf *mb)
 	FILE *fp;
 
 	if ((fp = input_open(path)) == NULL) {
-		log_warn("cannot open %s: %s; check the path and permissions",
-		    path, strerror(errno));
+		input_open_failed(path, errno);
 		if (b->status == 0)
 			b->status = EX_NOINPUT;
 		return;

@@ -29,6 +29,7 @@
 
 #include "follow.h"
 #include "ingest.h"
+#include "input.h"
 #include "log.h"
 #include "smtp_json.h"
 #include "timeparse.h"
@@ -312,10 +313,8 @@ read_once(struct smtp_run *run, const char *path)
 	ssize_t n;
 	FILE *fp;
 
-	fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	if (fp == NULL) {
-		log_warn("cannot open %s: %s; check the path and permissions",
-		    path, strerror(errno));
+	if ((fp = input_open(path)) == NULL) {
+		input_open_failed(path, errno);
 		return EX_NOINPUT;
 	}
 	while (!run->stop && !stop_requested &&
@@ -384,8 +383,7 @@ read_follow(struct smtp_run *run, const char *path)
 	resume.inode = ino;
 	resume.offset = off;
 	if ((rc = follow_open(&f, path, found ? &resume : NULL, 0)) != 0) {
-		log_warn("cannot open %s: %s; check the path and permissions",
-		    path, strerror(rc));
+		input_open_failed(path, rc);
 		follow_close(&f);
 		return EX_NOINPUT;
 	}

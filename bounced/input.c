@@ -4,11 +4,14 @@
  * Limits: a message longer than the caller's hard_limit is cut there and
  * flagged; the mbox reader holds one message and one line at a time.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "input.h"
+#include "log.h"
 
 void
 msgbuf_free(struct msgbuf *mb)
@@ -88,9 +91,31 @@ input_read_stream(struct msgbuf *mb, FILE *fp, size_t hard_limit)
 FILE *
 input_open(const char *path)
 {
+	struct stat sb;
+	FILE *fp;
+
 	if (strcmp(path, "-") == 0)
 		return stdin;
-	return fopen(path, "rb");
+	if ((fp = fopen(path, "rb")) == NULL)
+		return NULL;
+	/* a directory opens, and fails only at the first read */
+	if (fstat(fileno(fp), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		fclose(fp);
+		errno = EISDIR;
+		return NULL;
+	}
+	return fp;
+}
+
+void
+input_open_failed(const char *path, int err)
+{
+	if (err == EISDIR)
+		log_warn("cannot open %s: it is a directory; name the files "
+		    "in it (bounced ingest also takes a Maildir)", path);
+	else
+		log_warn("cannot open %s: %s; check the path and permissions",
+		    path, strerror(err));
 }
 
 void

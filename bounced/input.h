@@ -26,6 +26,9 @@ int input_read_stream(struct msgbuf *mb, FILE *fp, size_t hard_limit);
 
 /* Open path ("-" is stdin) for reading; NULL with errno set. */
 FILE *input_open(const char *path);
+/* Say why input_open() (or another open of path) failed with err, and
+ * what to do. */
+void input_open_failed(const char *path, int err);
 void input_close(FILE *fp);
 
 /*
