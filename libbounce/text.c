@@ -229,7 +229,7 @@ skip_address_label(const char *p, const char *eol)
 	if (colon == NULL || colon - p < 7)
 		return p;
 	if (str_istarts(colon - 7, 7, "address") ||
-	    str_istarts(colon - 9, 9, "recipient"))
+	    (colon - p >= 9 && str_istarts(colon - 9, 9, "recipient")))
 		return colon + 1;
 	return p;
 }
