@@ -9,6 +9,7 @@
 #   make bench-store  batch ingest into PostgreSQL against parse --json
 #   make SAN=1 ...  the same with AddressSanitizer and UBSan
 #   make memcheck   valgrind over the parse of every fixture
+#   make fuzz       mutated fixtures through the ASan/UBSan build
 #   make lint       exported symbols, banned functions, formatting
 #
 # Sources are found by wildcard: a new libbounce/*.c, bounced/*.c or
@@ -80,7 +81,7 @@ TEST_SUPPORT := $(patsubst %.c,$(B)/%.o,$(wildcard tests/support/*.c))
 .SECONDARY:
 
 .PHONY: all deps check test demo eval bench bench-classify bench-store \
-	memcheck lint \
+	memcheck fuzz lint \
 	clean FORCE
 
 all: bounced/bounced $(B)/libbounce.so
@@ -195,6 +196,11 @@ $(B)/bench/%: bench/%.c
 
 memcheck: all
 	@sh tests/memcheck.sh
+
+# mutation fuzzing under ASan/UBSan: make fuzz [ROUNDS=5] [FUZZ_SEEDS=DIR]
+fuzz:
+	@$(MAKE) --no-print-directory SAN=1 build/san/bounced/bounced
+	@sh tests/fuzz/run.sh $(or $(ROUNDS),5)
 
 lint: $(B)/libbounce.so
 	@sh scripts/lint.sh $(B)/libbounce.so
