@@ -405,6 +405,9 @@ decode(struct pstate *st)
 		if (verp != NULL &&
 		    (rc = report_add(st->r, verp, strlen(verp), 1)) != NULL)
 			rc->source = "verp";
+		/* else the one address the failure text names */
+		if (st->r->nrcpt == 0)
+			(void)text_sole_address(st);
 		/* else the returned message's To, when it names one person */
 		if (st->r->nrcpt == 0)
 			original_to_recipient(st);

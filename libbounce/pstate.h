@@ -78,6 +78,9 @@ size_t text_find_cut_lower(const char *lower, size_t len);
 /* text.c: offset of a lower-case word in the failure text (before the
  * cut), or -1. */
 long text_find(const struct pstate *st, const char *lower_word);
+/* text.c: the one address a bounce's failure text names, as its
+ * recipient, when no reader found any; 1 when it added it. */
+int text_sole_address(struct pstate *st);
 /* text.c: fill a recipient's missing diagnostic from the text. */
 void text_fill_diagnostic(struct pstate *st, bounce_recipient *rc);
 /* text.c: a specific enhanced code (not x.0.0 or x.4.7) in the text's

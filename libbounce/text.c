@@ -438,6 +438,8 @@ read_reply_addresses(struct pstate *st, const char *text, size_t len)
  * mailbox is full: <x>", "There was an error delivering your mail to
  * <x>."); the line's paragraph is its diagnostic.
  */
+static int message_id_at(const struct pstate *st, const char *a, size_t n);
+
 static int
 read_angle_addresses(struct pstate *st, const char *text, size_t len)
 {
@@ -453,7 +455,8 @@ read_angle_addresses(struct pstate *st, const char *text, size_t len)
 		for (p = line; (a = text_next_address(p, eol, &alen)) != NULL;
 		    p = a + alen) {
 			if (a == line || a[-1] != '<' || a + alen >= eol ||
-			    a[alen] != '>' || excluded(st, a, alen))
+			    a[alen] != '>' || excluded(st, a, alen) ||
+			    message_id_at(st, a, alen))
 				continue;
 			rc = report_add(st->r, a, alen, 1);
 			if (rc == NULL)
@@ -608,6 +611,89 @@ in_quoted_header(const char *text, const char *p)
 		if (str_istarts(ls, (size_t)(p - ls), fields[i]))
 			return 1;
 	return 0;
+}
+
+/* 1 when the address at p is on a header line that names a sender or a
+ * message, never a failed recipient ("Return-Path:", "Message-ID:",
+ * "List-Post:", "X-...:"), or in a quoted To/From (in_quoted_header). */
+static int
+on_header_line(const char *text, const char *p)
+{
+	static const char *const fields[] = {
+		"return-path:", "message-id:", "in-reply-to:", "references:",
+		"errors-to:", "list-", "resent-", "x-", "dkim-signature:",
+		"received:", "arc-", "authentication-results:", "mail from:",
+		"envelope-from:", "smtp.mailfrom=",
+	};
+	const char *ls = line_start(text, p);
+	size_t i;
+
+	if (in_quoted_header(text, p))
+		return 1;
+	while (ls < p && (*ls == ' ' || *ls == '\t'))
+		ls++;
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (str_istarts(ls, (size_t)(p - ls), fields[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * 1 when the address at a is a message id, not a mailbox: the returned
+ * message's Message-ID, or an <id> right after the word "message" or a
+ * "Message-ID:" label ("Your message <2026...@lists.example.org> could
+ * not be delivered to ...").
+ */
+static int
+message_id_at(const struct pstate *st, const char *a, size_t n)
+{
+	const char *msgid = st->r->fields[BOUNCE_FIELD_MESSAGE_ID];
+	const char *ls = line_start(st->text, a), *w;
+
+	if (msgid != NULL && str_ifind(msgid, strlen(msgid), a, n) != NULL)
+		return 1;
+	w = a - (a > ls && a[-1] == '<');
+	while (w > ls && w[-1] == ' ')
+		w--;
+	return (w - ls >= 7 && str_istarts(w - 7, 7, "message")) ||
+	    (w - ls >= 3 && str_istarts(w - 3, 3, "id:")) ||
+	    (w - ls >= 2 && str_istarts(w - 2, 2, "id"));
+}
+
+/*
+ * The last reader for a bounce no other could take apart ("Failure:
+ * bob@example.net", "Could not deliver to bob@example.net"): when the
+ * failure text names exactly one address that is not the bounce's own
+ * sender or recipient, a role address (excluded()), on a header line, the
+ * returned message's id or its sender, that address failed.  Two
+ * candidates are ambiguous and give none.  Returns 1 when it added one.
+ */
+int
+text_sole_address(struct pstate *st)
+{
+	const char *p = st->text, *end = st->text + st->text_cut, *a;
+	const char *one = NULL, *ofrom;
+	bounce_recipient *rc;
+	size_t n, onelen = 0;
+
+	ofrom = st->r->fields[BOUNCE_FIELD_ORIGINAL_FROM];
+	while ((a = text_next_address(p, end, &n)) != NULL) {
+		p = a + n;
+		if (excluded(st, a, n) || on_header_line(st->text, a) ||
+		    message_id_at(st, a, n) ||
+		    (ofrom != NULL && str_ifind(ofrom, strlen(ofrom), a, n)))
+			continue;
+		if (one != NULL && n == onelen && str_istarts(a, n, one))
+			continue;
+		if (one != NULL)
+			return 0;
+		one = a;
+		onelen = n;
+	}
+	if (one == NULL || (rc = report_add(st->r, one, onelen, 1)) == NULL)
+		return 0;
+	rc->source = "text";
+	return 1;
 }
 
 /* 1 when the line [p, eol) begins with an address ("x@y:", "<x@y>"). */
