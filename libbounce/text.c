@@ -590,6 +590,23 @@ in_dsn_field(const char *text, const char *p)
 	return str_ifind_z(ls, (size_t)(p - ls), "recipient:") != NULL;
 }
 
+/* 1 when the line of p starts (after blanks) with one of labels, before
+ * p. */
+static int
+line_label_in(const char *text, const char *p, const char *const *labels,
+    size_t n)
+{
+	const char *ls = line_start(text, p);
+	size_t i;
+
+	while (ls < p && (*ls == ' ' || *ls == '\t'))
+		ls++;
+	for (i = 0; i < n; i++)
+		if (str_istarts(ls, (size_t)(p - ls), labels[i]))
+			return 1;
+	return 0;
+}
+
 /*
  * 1 when the address at p is the value of a header field the notice
  * quotes ("To: addr" in "This report relates to a message you sent with
@@ -602,15 +619,9 @@ in_quoted_header(const char *text, const char *p)
 		"to:", "cc:", "bcc:", "from:", "reply-to:", "sender:",
 		"delivered-to:", "x-original-to:", "envelope-to:",
 	};
-	const char *ls = line_start(text, p);
-	size_t i;
 
-	while (ls < p && (*ls == ' ' || *ls == '\t'))
-		ls++;
-	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (str_istarts(ls, (size_t)(p - ls), fields[i]))
-			return 1;
-	return 0;
+	return line_label_in(text, p, fields,
+	    sizeof(fields) / sizeof(fields[0]));
 }
 
 /* 1 when the address at p is on a header line that names a sender or a
@@ -625,17 +636,9 @@ on_header_line(const char *text, const char *p)
 		"received:", "arc-", "authentication-results:", "mail from:",
 		"envelope-from:", "smtp.mailfrom=",
 	};
-	const char *ls = line_start(text, p);
-	size_t i;
 
-	if (in_quoted_header(text, p))
-		return 1;
-	while (ls < p && (*ls == ' ' || *ls == '\t'))
-		ls++;
-	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (str_istarts(ls, (size_t)(p - ls), fields[i]))
-			return 1;
-	return 0;
+	return in_quoted_header(text, p) || line_label_in(text, p, fields,
+	    sizeof(fields) / sizeof(fields[0]));
 }
 
 /*
