@@ -165,6 +165,14 @@ text_next_address(const char *p, const char *end, size_t *len)
 	return NULL;
 }
 
+/* 1 when [a, a + an) and [b, b + bn) are the same address, ignoring
+ * case (neither need end in a NUL). */
+static int
+same_address(const char *a, size_t an, const char *b, size_t bn)
+{
+	return an == bn && str_ifind(a, an, b, bn) == a;
+}
+
 /* Addresses a bounce names that are never the failed recipient. */
 static int
 excluded(const struct pstate *st, const char *a, size_t n)
@@ -362,7 +370,12 @@ read_lead_lines(struct pstate *st, const char *text, size_t len)
 			continue;
 		}
 		if ((a = lead_address(line, eol, &alen)) != NULL &&
-		    !excluded(st, a, alen)) {
+		    !excluded(st, a, alen) && !(b.addr != NULL &&
+		    (*line == ' ' || *line == '\t') &&
+		    same_address(a, alen, b.addr, b.addr_len))) {
+			/* (an indented line that names the block's address
+			 * again continues it: Postfix folds "said: 550 5.1.1
+			 * <x>: Recipient address rejected" so) */
 			block_commit(st, &b);
 			b.addr = a;
 			b.addr_len = alen;
@@ -528,7 +541,7 @@ paragraph_end(const struct pstate *st, const char *start, const char *addr,
 		if (lines > 0 && str_blank(eol, nl))
 			break;
 		if (lines > 0 && (a = lead_address(eol, nl, &al)) != NULL &&
-		    (al != alen || !str_istarts(a, al, addr)))
+		    !same_address(a, al, addr, alen))
 			break;
 		eol = nl < end ? nl + 1 : nl;
 	}
@@ -764,7 +777,7 @@ lines_about(const struct pstate *st, const char *p, size_t alen,
 		 * "Recipient: bob@example.org") */
 		if (lines > 0 && (starts_with_address(eol, nl) ||
 		    ((a = lead_address(eol, nl, &al)) != NULL &&
-		    (al != alen || !str_istarts(a, al, p)))))
+		    !same_address(a, al, p, alen))))
 			break;
 		eol = nl < end ? nl + 1 : nl;
 	}
