@@ -129,12 +129,15 @@ ingest_stdin(struct ingest *in)
 	rc = store_message(in->store, &m);
 	if (rc == STORE_STORED || rc == STORE_DUPLICATE) {
 		if (strcmp(m.parse_status, "ok") != 0)
-			log_warn("stored the message on stdin raw: %s (%s); "
-			    "`bounced parse` on it tells more",
-			    m.parse_status, report != NULL &&
+			log_warn("stored the message on stdin%s: %s (%s)%s",
+			    report != NULL &&
+			    bounce_report_recipient_count(report) > 0 ? "" :
+			    " raw", m.parse_status, report != NULL &&
 			    bounce_report_error(report) != NULL ?
 			    bounce_report_error(report) :
-			    "not a bounce bounced knows");
+			    "not a bounce bounced knows", report != NULL &&
+			    bounce_report_recipient_count(report) > 0 ? "" :
+			    "; `bounced parse` on it tells more");
 		if (rc == STORE_DUPLICATE)
 			log_info("the message on stdin was stored before: "
 			    "duplicate, not stored again");

@@ -117,7 +117,9 @@ BOUNCE_EXTERN int bounce_phase_from_name(bounce_phase *out, const char *name);
  */
 typedef struct {
 	unsigned int version;
-	size_t max_message_bytes;	/* whole message; default 50 MiB */
+	size_t max_message_bytes;	/* read of a message (the rest is
+					 * ignored, the report says so);
+					 * default 50 MiB */
 	unsigned int max_mime_depth;	/* nesting; default 32 */
 	unsigned int max_mime_parts;	/* parts walked; default 512 */
 	size_t max_text_bytes;		/* decoded text scanned per message;

@@ -2,7 +2,8 @@
  * parse.c - bounce_parse(): one message in, one report out.
  *
  * The pipeline:
- *   1. limits: a message over max_message_bytes is reported, not read;
+ *   1. limits: a message over max_message_bytes is read up to it, and the
+ *      report says so;
  *   2. the MIME view (mime.c) and the human-readable text;
  *   3. the returned original's fields (original.c);
  *   4. decoders, first that finds recipients wins: ARF feedback reports,
@@ -442,12 +443,14 @@ bounce_parse(bounce_report **out, bounce_ctx *ctx, const char *buf,
 		return BOUNCE_EVERSION;
 	if ((err = report_new(&r, ctx->limits.max_recipients)) != BOUNCE_OK)
 		return err;
+	/* the failure is said near the top; what is cut is the returned
+	 * original's bulk */
 	if (len > ctx->limits.max_message_bytes) {
-		report_set_error(r, "message is %zu bytes, over the "
-		    "max_message_bytes limit of %zu; it was not parsed", len,
+		report_set_error(r, "message is larger than the "
+		    "max_message_bytes limit of %zu bytes; only the first %zu "
+		    "were read", ctx->limits.max_message_bytes,
 		    ctx->limits.max_message_bytes);
-		*out = r;
-		return BOUNCE_OK;
+		len = ctx->limits.max_message_bytes;
 	}
 	buf = skip_envelope(buf != NULL ? buf : "", &len);
 	memset(&st, 0, sizeof(st));

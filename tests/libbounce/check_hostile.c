@@ -252,6 +252,34 @@ START_TEST(test_over_size_limit)
 }
 END_TEST
 
+/* Over the limit, the start is still read: the failure is said there,
+ * the bulk is the returned original's. */
+START_TEST(test_over_size_limit_reads_the_start)
+{
+	bounce_limits l = BOUNCE_LIMITS_INIT;
+	size_t head = strlen(dsn_head), len = head + 64 * 1024;
+	bounce_ctx *small;
+	bounce_report *r;
+	char *msg = malloc(len);
+
+	ck_assert_ptr_nonnull(msg);
+	memcpy(msg, dsn_head, head);
+	memset(msg + head, 'x', len - head);
+	l.max_message_bytes = head + 1024;
+	ck_assert_int_eq(bounce_ctx_new(&small, &l), BOUNCE_OK);
+	ck_assert_int_eq(bounce_parse(&r, small, msg, len, NULL), BOUNCE_OK);
+	ck_assert_int_eq(bounce_report_kind(r), BOUNCE_KIND_BOUNCE);
+	ck_assert_uint_eq(bounce_report_recipient_count(r), 1);
+	ck_assert_str_eq(bounce_report_recipient(r, 0)->address,
+	    "bob@example.net");
+	ck_assert_ptr_nonnull(strstr(bounce_report_error(r),
+	    "only the first"));
+	bounce_report_free(r);
+	bounce_ctx_free(small);
+	free(msg);
+}
+END_TEST
+
 START_TEST(test_nul_and_garbage)
 {
 	size_t n = 256 * 1024, i;
@@ -364,6 +392,7 @@ hostile_suite(void)
 	tcase_add_test(tc, test_many_parts);
 	tcase_add_test(tc, test_20mb);
 	tcase_add_test(tc, test_over_size_limit);
+	tcase_add_test(tc, test_over_size_limit_reads_the_start);
 	tcase_add_test(tc, test_nul_and_garbage);
 	tcase_add_test(tc, test_bad_charsets);
 	tcase_add_test(tc, test_long_header_line);
