@@ -108,6 +108,9 @@ static const struct {
 	{ "in reply to lhlo", BOUNCE_PHASE_HELO },
 	{ "in reply to initial greeting", BOUNCE_PHASE_CONNECT },
 	{ "while receiving the initial server greeting", BOUNCE_PHASE_CONNECT },
+	/* "host mx[192.0.2.9] refused to talk to me: 554 ...": the reply
+	 * to the connection, the greeting */
+	{ "refused to talk to me", BOUNCE_PHASE_CONNECT },
 	{ "while sending rcpt to", BOUNCE_PHASE_RCPT },
 	{ "while sending mail from", BOUNCE_PHASE_MAIL },
 	{ "while sending end of data", BOUNCE_PHASE_EOD },
