@@ -9,20 +9,13 @@ Skips the work when WORK/count already says TARGET.
 """
 import os, sys
 
+from corpus import load_messages
+
 corpus, work, target = sys.argv[1], sys.argv[2], int(sys.argv[3])
 stamp = os.path.join(work, 'stamp')
 if os.path.exists(stamp) and open(stamp).read() == str(target):
     sys.exit(0)
-files = []
-for root, _, names in os.walk(corpus):
-    files += [os.path.join(root, n) for n in names if n.endswith('.eml')]
-files.sort()
-msgs = []
-for f in files:
-    data = open(f, 'rb').read()
-    if data.startswith(b'From '):
-        data = data.split(b'\n', 1)[1] if b'\n' in data else b''
-    msgs.append(data)
+msgs = load_messages(corpus)
 reps = max(1, round(target / len(msgs)))
 os.makedirs(os.path.join(work, 'maildir', 'cur'), exist_ok=True)
 for old in os.listdir(os.path.join(work, 'maildir', 'cur')):

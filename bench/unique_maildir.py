@@ -11,24 +11,17 @@ already says TARGET.  Prints the number of messages written.
 """
 import os, sys
 
+from corpus import load_messages
+
 corpus, out, target = sys.argv[1], sys.argv[2], int(sys.argv[3])
 stamp = os.path.join(out, 'stamp')
 cur = os.path.join(out, 'cur')
 if os.path.exists(stamp) and open(stamp).read().split()[0] == str(target):
     print(open(stamp).read().split()[1])
     sys.exit(0)
-files = []
-for root, _, names in os.walk(corpus):
-    files += [os.path.join(root, n) for n in names if n.endswith('.eml')]
-files.sort()
-if not files:
+msgs = load_messages(corpus)
+if not msgs:
     sys.exit('unique_maildir.py: no *.eml under %s' % corpus)
-msgs = []
-for f in files:
-    data = open(f, 'rb').read()
-    if data.startswith(b'From '):
-        data = data.split(b'\n', 1)[1] if b'\n' in data else b''
-    msgs.append(data)
 reps = max(1, round(target / len(msgs)))
 for d in ('cur', 'new', 'tmp'):
     os.makedirs(os.path.join(out, d), exist_ok=True)

@@ -435,31 +435,53 @@ START_TEST(test_parallel_writers)
 }
 END_TEST
 
+/*
+ * A fresh database with a rule of this installation that one message
+ * breaks (envelope sender evil@example.org), its store, and a connection
+ * for checks in *c.
+ */
+static struct store *
+open_store_with_rule(const char *tag, PGconn **c)
+{
+	const char *other = pgtest_new_db(tag);
+
+	migrate_db(other);
+	*c = pgtest_connect(other);
+	pgtest_exec(*c, "ALTER TABLE messages ADD CONSTRAINT no_evil CHECK "
+	    "(envelope_sender <> 'evil@example.org')");
+	return open_store(other);
+}
+
+/* Queue message n of family (named "family-n"), the evil one when asked;
+ * its raw bytes into *raw (caller frees).  Returns its index. */
+static int
+queue_named(struct store *st, const char *family, int n, int evil,
+    char **raw)
+{
+	struct store_msg m;
+	char name[48];
+	size_t len;
+
+	*raw = make_msg(family, n, &len);
+	msg_init(&m, *raw, len);
+	snprintf(name, sizeof(name), "%s-%d", family, n);
+	m.name = name;
+	if (evil)
+		m.envelope_sender = "evil@example.org";
+	return store_batch_add_message(st, &m);
+}
+
 START_TEST(test_refused_item)
 {
-	const char *other = pgtest_new_db("refused");
 	struct store *st;
-	struct store_msg m;
-	char *raws[10], name[32];
-	size_t lens[10];
+	char *raws[10];
 	PGconn *c;
 	int i;
 
-	migrate_db(other);
-	c = pgtest_connect(other);
-	/* a rule of this installation that one message breaks */
-	pgtest_exec(c, "ALTER TABLE messages ADD CONSTRAINT no_evil CHECK "
-	    "(envelope_sender <> 'evil@example.org')");
-	st = open_store(other);
-	for (i = 0; i < 10; i++) {
-		raws[i] = make_msg("refused", i, &lens[i]);
-		msg_init(&m, raws[i], lens[i]);
-		snprintf(name, sizeof(name), "refused-%d", i);
-		m.name = name;
-		if (i == 4)
-			m.envelope_sender = "evil@example.org";
-		ck_assert_int_eq(store_batch_add_message(st, &m), i);
-	}
+	st = open_store_with_rule("refused", &c);
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(queue_named(st, "refused", i, i == 4,
+		    &raws[i]), i);
 	ck_assert_int_eq(store_batch_flush(st), STORE_EDATA);
 	for (i = 0; i < 10; i++)
 		ck_assert_int_eq(store_batch_result(st, (size_t)i),
@@ -610,27 +632,15 @@ END_TEST
  * the batch queued meanwhile is untouched */
 START_TEST(test_overlap_refused_item)
 {
-	const char *other = pgtest_new_db("refused_async");
 	struct store *st;
-	struct store_msg m;
-	char *raws[20], name[32];
-	size_t lens[20];
+	char *raws[20];
 	PGconn *c;
 	int i;
 
-	migrate_db(other);
-	c = pgtest_connect(other);
-	pgtest_exec(c, "ALTER TABLE messages ADD CONSTRAINT no_evil CHECK "
-	    "(envelope_sender <> 'evil@example.org')");
-	st = open_store(other);
+	st = open_store_with_rule("refused_async", &c);
 	for (i = 0; i < 20; i++) {
-		raws[i] = make_msg("refused-async", i, &lens[i]);
-		msg_init(&m, raws[i], lens[i]);
-		snprintf(name, sizeof(name), "refused-async-%d", i);
-		m.name = name;
-		if (i == 7)
-			m.envelope_sender = "evil@example.org";
-		ck_assert_int_eq(store_batch_add_message(st, &m), i % 10);
+		ck_assert_int_eq(queue_named(st, "refused-async", i, i == 7,
+		    &raws[i]), i % 10);
 		if (i == 9)
 			ck_assert_int_eq(store_batch_send(st), STORE_STORED);
 	}
