@@ -173,6 +173,23 @@ same_address(const char *a, size_t an, const char *b, size_t bn)
 	return an == bn && str_ifind(a, an, b, bn) == a;
 }
 
+/* 1 when field (a header value; NULL is none) holds the address [a,
+ * a + n) whole, not as a part of another. */
+static int
+names_address(const char *field, const char *a, size_t n)
+{
+	const char *hit;
+	size_t fl;
+
+	if (field == NULL)
+		return 0;
+	fl = strlen(field);
+	hit = str_ifind(field, fl, a, n);
+	return hit != NULL && (hit == field ||
+	    !addr_char((unsigned char)hit[-1])) && (hit + n == field + fl ||
+	    !domain_char((unsigned char)hit[n]));
+}
+
 /* Addresses a bounce names that are never the failed recipient. */
 static int
 excluded(const struct pstate *st, const char *a, size_t n)
@@ -181,27 +198,12 @@ excluded(const struct pstate *st, const char *a, size_t n)
 		"postmaster@", "mailer-daemon@", "mailer_daemon@",
 		"mail-daemon@", "maildaemon@", "noreply-dmarc", "abuse@",
 	};
-	const char *froms[3];
-	size_t i, fl;
-	const char *hit;
+	size_t i;
 
 	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
 		if (str_istarts(a, n, roles[i]))
 			return 1;
-	froms[0] = st->from;
-	froms[1] = st->to;
-	froms[2] = NULL;
-	for (i = 0; froms[i] != NULL; i++) {
-		fl = strlen(froms[i]);
-		hit = str_ifind(froms[i], fl, a, n);
-		/* the whole address, not a part of another */
-		if (hit != NULL && (hit == froms[i] ||
-		    !addr_char((unsigned char)hit[-1])) &&
-		    (hit + n == froms[i] + fl ||
-		    !domain_char((unsigned char)hit[n])))
-			return 1;
-	}
-	return 0;
+	return names_address(st->from, a, n) || names_address(st->to, a, n);
 }
 
 /* Labels that may stand before a recipient address at a line's start. */
@@ -666,7 +668,7 @@ message_id_at(const struct pstate *st, const char *a, size_t n)
 	const char *msgid = st->r->fields[BOUNCE_FIELD_MESSAGE_ID];
 	const char *ls = line_start(st->text, a), *w;
 
-	if (msgid != NULL && str_ifind(msgid, strlen(msgid), a, n) != NULL)
+	if (names_address(msgid, a, n))
 		return 1;
 	w = a - (a > ls && a[-1] == '<');
 	while (w > ls && w[-1] == ' ')
@@ -696,10 +698,9 @@ text_sole_address(struct pstate *st)
 	while ((a = text_next_address(p, end, &n)) != NULL) {
 		p = a + n;
 		if (excluded(st, a, n) || on_header_line(st->text, a) ||
-		    message_id_at(st, a, n) ||
-		    (ofrom != NULL && str_ifind(ofrom, strlen(ofrom), a, n)))
+		    message_id_at(st, a, n) || names_address(ofrom, a, n))
 			continue;
-		if (one != NULL && n == onelen && str_istarts(a, n, one))
+		if (one != NULL && same_address(a, n, one, onelen))
 			continue;
 		if (one != NULL)
 			return 0;
