@@ -98,6 +98,12 @@ ingest_parse_status(const bounce_report *r)
 	return "ok";
 }
 
+int
+ingest_partly_read(const bounce_report *r)
+{
+	return r != NULL && bounce_report_recipient_count(r) > 0;
+}
+
 /* One message on stdin: the MTA pipe. */
 static int
 ingest_stdin(struct ingest *in)
@@ -128,16 +134,20 @@ ingest_stdin(struct ingest *in)
 	m.parse_status = oversize ? "over_limit" : ingest_parse_status(report);
 	rc = store_message(in->store, &m);
 	if (rc == STORE_STORED || rc == STORE_DUPLICATE) {
-		if (strcmp(m.parse_status, "ok") != 0)
-			log_warn("stored the message on stdin%s: %s (%s)%s",
-			    report != NULL &&
-			    bounce_report_recipient_count(report) > 0 ? "" :
-			    " raw", m.parse_status, report != NULL &&
+		if (strcmp(m.parse_status, "ok") != 0) {
+			const char *why = report != NULL &&
 			    bounce_report_error(report) != NULL ?
 			    bounce_report_error(report) :
-			    "not a bounce bounced knows", report != NULL &&
-			    bounce_report_recipient_count(report) > 0 ? "" :
-			    "; `bounced parse` on it tells more");
+			    "not a bounce bounced knows";
+
+			if (ingest_partly_read(report))
+				log_warn("stored the message on stdin: %s "
+				    "(%s)", m.parse_status, why);
+			else
+				log_warn("stored the message on stdin raw: %s "
+				    "(%s); `bounced parse` on it tells more",
+				    m.parse_status, why);
+		}
 		if (rc == STORE_DUPLICATE)
 			log_info("the message on stdin was stored before: "
 			    "duplicate, not stored again");

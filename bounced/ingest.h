@@ -62,6 +62,10 @@ struct ingest {
 /* The parse status the store records for a report (NULL report: the
  * parse itself failed). */
 const char *ingest_parse_status(const bounce_report *r);
+/* 1 when recipients were read from a message whose parse status is not
+ * "ok" (one over max_message_bytes is read up to it): it is not "stored
+ * raw". */
+int ingest_partly_read(const bounce_report *r);
 
 /* ingest_mail.c: every message of the files, Maildirs and mboxes named;
  * returns an exit status. */

@@ -189,10 +189,14 @@ batch_message(struct batch *b, const char *name, const char *data,
 	m.source = "batch";
 	m.received_at = received;
 	m.parse_status = oversize ? "over_limit" : ingest_parse_status(report);
-	if (strcmp(m.parse_status, "ok") != 0) {
+	if (strcmp(m.parse_status, "ok") != 0 && !ingest_partly_read(report)) {
 		b->in->unparsed++;
 		if (b->in->verbose)
 			log_info("%s: stored raw (%s)", name, m.parse_status);
+	} else if (strcmp(m.parse_status, "ok") != 0 && b->in->verbose) {
+		log_info("%s: %s (%s)", name, m.parse_status,
+		    bounce_report_error(report) != NULL ?
+		    bounce_report_error(report) : "read in part");
 	}
 	rc = store_batch_add_message(b->in->store, &m);
 	bounce_report_free(report);

@@ -62,6 +62,11 @@ START_TEST(test_unreadable_input)
 	    "examples/bounces/exim-bounce.eml", &out), 66);
 	ck_assert_ptr_nonnull(strstr(out, "\"recipient\":"));
 	free(out);
+	/* a directory says so, and what to do */
+	ck_assert_int_eq(run(BIN " parse tests/fixtures", &out), 66);
+	ck_assert_ptr_nonnull(strstr(out, "cannot open tests/fixtures: it is "
+	    "a directory; name the files in it"));
+	free(out);
 }
 END_TEST
 

@@ -143,6 +143,31 @@ START_TEST(test_malformed_is_stored_raw)
 }
 END_TEST
 
+/* Over max_message_bytes: stored whole, read up to the limit (the
+ * failure is said at the top), flagged, exit 0. */
+START_TEST(test_over_limit_is_read_in_part)
+{
+	char *out;
+	int rc;
+
+	fresh_db("overlimit");
+	rc = ingest_sh("printf 'max_message_bytes = 64k\n' > "
+	    "$BOUNCED_CONFIG.big && (cat examples/bounces/exim-bounce.eml; "
+	    "head -c 100000 /dev/zero | tr '\\000' x) | " BIN
+	    " ingest -c $BOUNCED_CONFIG.big", &out);
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+	assert_pipe_safe(out);
+	ck_assert_msg(strstr(out, "stored the message on stdin: over_limit "
+	    "(message is larger than the max_message_bytes limit") != NULL,
+	    "%s", out);
+	free(out);
+	ck_assert_int_eq(count("SELECT count(*) FROM messages m JOIN events e "
+	    "ON e.message_id = m.id WHERE m.parse_status = 'over_limit' AND "
+	    "m.size > 100000 AND e.recipient = 'bob@example.com' AND "
+	    "e.category = 'hard'"), 1);
+}
+END_TEST
+
 START_TEST(test_config_errors)
 {
 	char *out, *cmd;
@@ -429,6 +454,7 @@ ingest_suite(void)
 	tcase_add_test(tc, test_pipe_and_duplicate);
 	tcase_add_test(tc, test_every_example);
 	tcase_add_test(tc, test_malformed_is_stored_raw);
+	tcase_add_test(tc, test_over_limit_is_read_in_part);
 	tcase_add_test(tc, test_config_errors);
 	tcase_add_test(tc, test_database_down);
 	tcase_add_test(tc, test_parallel_pipes);
